@@ -1,0 +1,53 @@
+# hybridlib — every command sets up the local virtual environment first (once; a second call with
+# nothing changed reinstalls nothing), then does its job. See README.md.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PARAMS ?= params/default.yaml
+KERNEL := hybridlib
+
+export HF_HUB_DISABLE_TELEMETRY := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup run test lint bench seeds alpha-sweep lock sync-notebooks clean-runs help
+
+help:
+	@echo "make run    - set up, then run the main job (params/default.yaml) and regenerate figures/"
+	@echo "make test   - set up, then ruff + pytest (what CI runs)"
+	@echo "make bench  - speed benchmarks (ratios measured side by side)"
+	@echo "make seeds  - every arm with several seeds (long)"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (hybridlib)" >/dev/null
+	@touch $@
+
+run: $(STAMP)
+	$(BIN)/python -m hybridlib.pipeline --params $(PARAMS)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+lock: $(STAMP)
+	@{ echo "# Exact versions for reproducible installs (generated from a working .venv by 'make lock')."; \
+	  echo "# torch==2.13.0 resolves to the CPU build on the project's machines (find-links); see README."; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -v -i '^hybridlib' | sed 's/^torch==\([0-9.]*\)+cpu$$/torch==\1/'; } > requirements.lock
+
+sync-notebooks: $(STAMP)
+	$(BIN)/jupytext --sync notebooks/*.py
+
+clean-runs:
+	rm -rf runs

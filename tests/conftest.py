@@ -1,0 +1,25 @@
+"""Shared fixtures. Tests never touch a model hub: HF_HUB_OFFLINE is forced before any import."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def embedded_model_dir():
+    """The converted embedded encoder (converted once into the cache, then reused)."""
+    from hybridlib.model import embedded_model_dir as convert_once
+
+    return convert_once()
+
+
+@pytest.fixture(scope="session")
+def embedded_encoder():
+    from hybridlib.model import load_encoder
+
+    return load_encoder(precision="fp32")
