@@ -235,7 +235,13 @@ def arm_name(params: Params) -> str:
 def run_name(params: Params) -> str:
     """Folder name of a training run, built from the parameters that change its result."""
     model = params.model.rstrip("/").split("/")[-1]
-    parts = [arm_name(params), model, "+".join(params.train_sets), f"bs{params.batch_size}", f"steps{params.max_steps}"]
+    parts = [
+        arm_name(params),
+        model,
+        "+".join(params.train_sets),
+        f"bs{params.batch_size}",
+        f"steps{params.max_steps}",
+    ]
     if params.sampler == "hybrid":
         parts.append(f"a{params.alpha:g}")
     if params.align_weight > 0:

@@ -55,14 +55,21 @@ def test_bad_parameters_are_rejected_with_a_clear_message(values, message):
 
 
 def test_papermill_style_string_values_are_coerced():
-    p = validate({"alpha": "0.25", "max_steps": "7", "eval_sets": "xquad-r, tydiqa-goldp", "hard_negatives": "true"})
-    assert (p.alpha, p.max_steps, p.eval_sets, p.hard_negatives) == (0.25, 7, ["xquad-r", "tydiqa-goldp"], True)
+    p = validate(
+        {"alpha": "0.25", "max_steps": "7", "eval_sets": "xquad-r, tydiqa-goldp", "hard_negatives": "true"}
+    )
+    assert (p.alpha, p.max_steps, p.eval_sets, p.hard_negatives) == (
+        0.25,
+        7,
+        ["xquad-r", "tydiqa-goldp"],
+        True,
+    )
 
 
 def test_yaml_errors_name_the_file(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"max_stepz": 3}))
-    with pytest.raises(ParameterError, match="bad.yaml.*max_stepz"):
+    with pytest.raises(ParameterError, match=r"bad\.yaml.*max_stepz"):
         load_yaml(bad)
     with pytest.raises(ParameterError, match="does not exist"):
         load_yaml(tmp_path / "missing.yaml")

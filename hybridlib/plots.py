@@ -1,0 +1,216 @@
+"""Figures for the report: mAP heatmaps, rank-distance and TyDi bars, loss curves.
+
+Figures are built with the object-oriented API (``matplotlib.figure.Figure``, never pyplot), so nothing
+touches global state or the notebook's backend, figures are freed with their last reference, and PNGs
+are rendered by Agg. Every function returns the Figure (notebooks display it) and, given ``path``,
+saves it as PNG atomically (a figure file is either complete or absent).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from hybridlib.io import atomic_path
+
+CMAP = "viridis"
+UNSEEN_HATCH = "//"
+UNSEEN_MARK = "*"
+
+
+def save_png(fig: Figure, path: str | os.PathLike, *, dpi: int = 150) -> Path:
+    """Save ``fig`` as PNG at ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+    return Path(path)
+
+
+def _finish(fig: Figure, path: str | os.PathLike | None) -> Figure:
+    if path is not None:
+        save_png(fig, path)
+    return fig
+
+
+def _heatmap(ax: Axes, df: pd.DataFrame, vmin: float, vmax: float, annot: bool, cbar: bool, **kw) -> None:
+    sns.heatmap(
+        df.astype(float),
+        ax=ax,
+        vmin=vmin,
+        vmax=vmax,
+        cmap=CMAP,
+        annot=annot,
+        fmt=".2f",
+        annot_kws={"fontsize": 7},
+        square=True,
+        cbar=cbar,
+        **kw,
+    )
+    ax.set_xlabel("candidate language $X_C$")
+    ax.set_ylabel("query language $X_Q$")
+
+
+def _value_range(frames: Iterable[pd.DataFrame]) -> tuple[float, float]:
+    vals = np.concatenate([np.asarray(f, dtype=float).ravel() for f in frames] or [np.zeros(0)])
+    vals = vals[np.isfinite(vals)]
+    if vals.size == 0:
+        return 0.0, 1.0
+    lo, hi = float(vals.min()), float(vals.max())
+    return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
+
+
+def map_heatmap(
+    matrix_df: pd.DataFrame,
+    title: str,
+    *,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    annot: bool = True,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """X_Q × X_C mAP heatmap (rows query language, columns candidate language; diagonal = Mo.)."""
+    lo, hi = _value_range([matrix_df])
+    n = max(matrix_df.shape)
+    fig = Figure(figsize=(1.0 + 0.55 * n, 0.6 + 0.5 * n), layout="constrained")
+    ax = fig.subplots()
+    _heatmap(ax, matrix_df, lo if vmin is None else vmin, hi if vmax is None else vmax, annot, True)
+    ax.set_title(title)
+    return _finish(fig, path)
+
+
+def heatmap_grid(
+    results: Mapping[str, pd.DataFrame],
+    *,
+    title: str | None = None,
+    ncols: int | None = None,
+    annot: bool = True,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Several arms' X_Q × X_C heatmaps side by side with ONE shared colour scale (comparable colours)."""
+    if not results:
+        raise ValueError("no matrices to plot")
+    lo, hi = _value_range(results.values())
+    k = len(results)
+    ncols = min(k, ncols or k)
+    nrows = math.ceil(k / ncols)
+    n = max(max(df.shape) for df in results.values())
+    fig = Figure(
+        figsize=(0.5 + (0.5 * n + 0.6) * ncols + 0.8, (0.45 * n + 0.8) * nrows), layout="constrained"
+    )
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    for ax, (arm, df) in zip(axes, results.items(), strict=False):
+        _heatmap(ax, df, lo, hi, annot, False)
+        ax.set_title(arm)
+    for ax in axes[k:]:
+        ax.set_axis_off()
+    mappable = axes[0].collections[0]
+    fig.colorbar(mappable, ax=list(axes[:k]), shrink=0.8, label="mAP")
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, path)
+
+
+def _grouped_bars(
+    ax: Axes, per_lang: Mapping[str, Mapping[str, float]], hatched: set[str] = frozenset()
+) -> list[str]:
+    arms = list(per_lang)
+    langs = sorted({lang for d in per_lang.values() for lang in d})
+    x = np.arange(len(langs))
+    width = 0.8 / max(len(arms), 1)
+    palette = sns.color_palette("colorblind", len(arms))
+    for i, arm in enumerate(arms):
+        vals = np.array([per_lang[arm].get(lang, np.nan) for lang in langs], dtype=float)
+        bars = ax.bar(
+            x + (i - (len(arms) - 1) / 2) * width,
+            np.nan_to_num(vals),
+            width,
+            label=arm,
+            color=palette[i],
+            edgecolor="black",
+            linewidth=0.4,
+        )
+        for bar, lang in zip(bars, langs, strict=True):
+            if lang in hatched:
+                bar.set_hatch(UNSEEN_HATCH)
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"{lang}{UNSEEN_MARK}" if lang in hatched else lang for lang in langs])
+    ax.legend(fontsize=8, ncols=min(len(arms), 3))
+    ax.grid(axis="y", alpha=0.3)
+    return langs
+
+
+def rank_distance_bars(
+    per_lang: Mapping[str, Mapping[str, float]],
+    *,
+    title: str = "Language bias: mean rank distance (lower = less biased)",
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Mean rank distance per query language, one bar per arm."""
+    n_lang = len({lang for d in per_lang.values() for lang in d})
+    fig = Figure(figsize=(max(6.0, 0.35 * n_lang * max(len(per_lang), 1)), 3.8), layout="constrained")
+    ax = fig.subplots()
+    _grouped_bars(ax, per_lang)
+    ax.set_xlabel("query language")
+    ax.set_ylabel("mean rank distance")
+    ax.set_title(title)
+    return _finish(fig, path)
+
+
+def tydi_bars(
+    per_lang: Mapping[str, Mapping[str, float]],
+    unseen: set[str],
+    metric: str,
+    *,
+    title: str | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """TyDi ``metric`` per language, one bar per arm; languages unseen in fine-tuning are hatched and
+    starred in the tick labels."""
+    n_lang = len({lang for d in per_lang.values() for lang in d})
+    fig = Figure(figsize=(max(6.0, 0.35 * n_lang * max(len(per_lang), 1)), 3.8), layout="constrained")
+    ax = fig.subplots()
+    _grouped_bars(ax, per_lang, set(unseen))
+    ax.set_xlabel(f"language ({UNSEEN_MARK}, hatched = unseen in fine-tuning)")
+    ax.set_ylabel(metric)
+    ax.set_title(title or f"TyDi QA GoldP {metric}")
+    return _finish(fig, path)
+
+
+def loss_curves(
+    logs: Mapping[str, pd.DataFrame],
+    *,
+    smooth: int = 1,
+    title: str = "Training loss",
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Loss against step per arm (``DataFrame`` with ``step`` and ``loss``); ``smooth`` > 1 adds a
+    centred rolling mean over that many logged points, drawn over the faint raw curve."""
+    fig = Figure(figsize=(6.5, 3.8), layout="constrained")
+    ax = fig.subplots()
+    palette = sns.color_palette("colorblind", max(len(logs), 1))
+    for color, (arm, df) in zip(palette, logs.items(), strict=False):
+        df = df.sort_values("step")
+        if smooth > 1:
+            ax.plot(df["step"], df["loss"], color=color, alpha=0.3, linewidth=0.8)
+            ax.plot(
+                df["step"],
+                df["loss"].rolling(smooth, center=True, min_periods=1).mean(),
+                color=color,
+                label=arm,
+            )
+        else:
+            ax.plot(df["step"], df["loss"], color=color, label=arm)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    if logs:
+        ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _finish(fig, path)
