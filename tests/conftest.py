@@ -23,3 +23,10 @@ def embedded_encoder():
     from hybridlib.model import load_encoder
 
     return load_encoder(precision="fp32")
+
+
+def skip_or_fail_without_data(err: Exception) -> None:
+    """No dataset folder: skip on a developer's laptop, but fail in CI where ../shared must exist."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs the dataset folder: {err}")
+    pytest.skip(f"no dataset folder: {err}")
