@@ -1,0 +1,55 @@
+"""Losses: InfoNCE over in-batch negatives for retrieval, translation ranking for alignment.
+
+* Retrieval (the paper): ``MultipleNegativesRankingLoss`` — softmax over cosine similarities scaled
+  by ``1/temperature``; each query's positive against every other passage (and hard negative) of the
+  batch. ``CachedMultipleNegativesRankingLoss`` (GradCache) gives the same gradients for large
+  batches in small memory, in mini-batches of ``cached_mini_batch`` rows.
+* Alignment (this project's extension): translation ranking with in-batch negatives on parallel
+  sentences, in both directions (src→tgt and tgt→src, as LaBSE's bidirectional dual-encoder loss),
+  scaled by the weight λ. λ multiplies the loss of the alignment batches only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+
+class WeightedLoss(nn.Module):
+    """``weight × loss``: keeps the wrapped loss's ``model`` so the trainer treats it as usual."""
+
+    def __init__(self, loss: nn.Module, weight: float) -> None:
+        super().__init__()
+        self.loss = loss
+        self.weight = float(weight)
+        self.model = loss.model
+
+    def forward(self, sentence_features: Any, labels: torch.Tensor | None) -> torch.Tensor:
+        return self.weight * self.loss(sentence_features, labels)
+
+    @property
+    def citation(self) -> str:
+        return getattr(self.loss, "citation", "")
+
+
+def retrieval_loss(model: Any, *, temperature: float, cached_mini_batch: int = 0) -> nn.Module:
+    """InfoNCE with in-batch negatives (the paper's objective)."""
+    from sentence_transformers.sentence_transformer import losses
+
+    if cached_mini_batch > 0:
+        return losses.CachedMultipleNegativesRankingLoss(
+            model, scale=1.0 / temperature, mini_batch_size=cached_mini_batch
+        )
+    return losses.MultipleNegativesRankingLoss(model, scale=1.0 / temperature)
+
+
+def alignment_loss(model: Any, *, weight: float, temperature: float) -> nn.Module:
+    """Bidirectional translation ranking on (source, translation) pairs, scaled by ``weight`` (λ)."""
+    from sentence_transformers.sentence_transformer import losses
+
+    ranking = losses.MultipleNegativesRankingLoss(
+        model, scale=1.0 / temperature, directions=("query_to_doc", "doc_to_query")
+    )
+    return WeightedLoss(ranking, weight)
