@@ -68,8 +68,10 @@ class Params:
     checkpoint_every: int = 0
     logging_steps: int = 5
     # --- evaluation
+    arm: str = "zero-shot"
+    model_path: str | None = None
     eval_sets: list[str] = field(default_factory=lambda: ["xquad-r", "tydiqa-goldp"])
-    eval_max_articles: int | None = None
+    eval_max_paragraphs: int | None = None
     tydi_max_questions: int | None = None
     index: str = "flat"
     # --- pipeline
@@ -214,7 +216,12 @@ def from_notebook(namespace: Mapping[str, Any], before: Iterable[str]) -> Params
     """
     before = set(before)
     new = {k: v for k, v in namespace.items() if k not in before and not k.startswith("_")}
-    new = {k: v for k, v in new.items() if not isinstance(v, types.ModuleType)}
+    # Names a notebook defines later (a re-run cell) are not parameters: modules, functions, Params.
+    new = {
+        k: v
+        for k, v in new.items()
+        if not isinstance(v, types.ModuleType | types.FunctionType | type | Params)
+    }
     return validate(new)
 
 

@@ -214,3 +214,15 @@ def loss_curves(
         ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return _finish(fig, path)
+
+
+def pair_count_heatmap(counts: pd.DataFrame, title: str, *, path: str | os.PathLike | None = None) -> Figure:
+    """Training pairs per (query language × passage language); diagonal = monolingual pairs."""
+    n = max(counts.shape)
+    fig = Figure(figsize=(1.0 + 0.6 * n, 0.6 + 0.5 * n), layout="constrained")
+    ax = fig.subplots()
+    sns.heatmap(counts, ax=ax, cmap="Blues", annot=True, fmt="d", annot_kws={"fontsize": 7}, square=True)
+    ax.set_xlabel("passage language")
+    ax.set_ylabel("query language")
+    ax.set_title(title)
+    return _finish(fig, path)

@@ -226,9 +226,12 @@ def train(
 
     checkpoints = run_dir / "checkpoints"
     precision = resolve_precision(params.precision, device)
+    # max_steps counts QA batches; alignment batches come on top (one after every align_every QA
+    # batches), so hybrid and hybrid+align see exactly the same QA batches and differ only in λ.
+    total_steps = params.max_steps + (params.max_steps // params.align_every if align is not None else 0)
     args = SentenceTransformerTrainingArguments(
         output_dir=str(checkpoints),
-        max_steps=params.max_steps,
+        max_steps=total_steps,
         per_device_train_batch_size=params.batch_size,
         learning_rate=params.learning_rate,
         weight_decay=params.weight_decay,  # the trainer's default is 0.0; the paper uses 0.01
@@ -288,6 +291,8 @@ def train(
     summary = {
         "arm": arm_name(params),
         "steps": int(trainer.state.global_step),
+        "qa_steps": params.max_steps,
+        "alignment_steps": int(trainer.state.global_step) - params.max_steps,
         "seconds": round(seconds, 2),
         "seconds_per_step": round(seconds / max(trainer.state.global_step, 1), 3),
         "device": device,

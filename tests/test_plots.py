@@ -75,3 +75,12 @@ def test_loss_curves(tmp_path):
     fig = loss_curves(logs, smooth=3, path=tmp_path / "loss.png")
     assert len(fig.axes[0].lines) == 4  # raw + smoothed per arm
     _assert_png(tmp_path / "loss.png")
+
+
+def test_pair_count_heatmap_writes_png(tmp_path):
+    from hybridlib.plots import pair_count_heatmap
+
+    counts = pd.DataFrame([[5, 2], [2, 7]], index=["de", "en"], columns=["de", "en"])
+    path = tmp_path / "pairs.png"
+    pair_count_heatmap(counts, "pairs", path=path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

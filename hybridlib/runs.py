@@ -1,0 +1,157 @@
+"""The run folder: where each stage of the experiment writes, and the evaluation of one model.
+
+Layout of ``<run_dir>`` (``params.run_dir``, relative paths resolve against the repository root)::
+
+    train/<run name>/            one training run (hybridlib.train): model/, train_log.csv, summary.json
+    results/<arm>/<dataset>.json one evaluation (hybridlib.evaluate schema) + .per_query.npz + TREC files
+    notebooks/<stage>.ipynb      executed copies of the notebooks (papermill)
+    .stamps/<stage>.json         what each pipeline stage was computed from (hybridlib.pipeline)
+
+Embeddings are cached under ``<cache>/embeddings`` keyed by model, text kind and the exact texts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from hybridlib.config import REPO_ROOT, cache_dir
+from hybridlib.params import Params, arm_settings, run_name
+
+
+def repo_path(path: str | Path) -> Path:
+    """``path`` if absolute, else relative to the repository root (notebooks run from notebooks/)."""
+    path = Path(path)
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def run_root(params: Params) -> Path:
+    return repo_path(params.run_dir)
+
+
+def figures_dir(params: Params) -> Path:
+    out = repo_path(params.figures_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def train_dir(params: Params) -> Path:
+    """Folder of the training run these parameters describe (named after the parameters)."""
+    return run_root(params) / "train" / run_name(params)
+
+
+def arm_model_path(params: Params, arm: str) -> str:
+    """Model to evaluate for ``arm``: the base model for zero-shot, else that arm's trained model."""
+    if arm == "zero-shot":
+        return params.model
+    return str(train_dir(arm_settings(params, arm)) / "model")
+
+
+def result_path(params: Params, arm: str, dataset: str) -> Path:
+    return run_root(params) / "results" / arm / f"{dataset}.json"
+
+
+def load_result(path: str | Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text())
+
+
+def collect_results(params: Params, arms: list[str] | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{arm: {dataset: result}}`` for every result file present (arms in ``params.arms`` order)."""
+    root = run_root(params) / "results"
+    arms = arms or params.arms
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for arm in arms:
+        files = sorted((root / arm).glob("*.json")) if (root / arm).is_dir() else []
+        if files:
+            out[arm] = {f.stem: load_result(f) for f in files}
+    return out
+
+
+def _model_fingerprint(model_path: str) -> str:
+    """Cache key part that changes when a model folder's weights change (name for hub models)."""
+    path = Path(model_path)
+    weights = sorted(path.glob("*.safetensors")) if path.is_dir() else []
+    if not weights:
+        return model_path
+    stats = [(w.name, w.stat().st_size, w.stat().st_mtime_ns) for w in weights]
+    return model_path + ":" + hashlib.sha256(repr(stats).encode()).hexdigest()[:16]
+
+
+def evaluation_sets(params: Params) -> dict[str, Any]:
+    """The evaluation RetrievalSets, cut to ``eval_max_paragraphs`` / ``tydi_max_questions``."""
+    from hybridlib.data import load_retrieval_set
+    from hybridlib.schema import first_paragraphs, first_questions
+
+    sets = {}
+    for name in params.eval_sets:
+        rset = load_retrieval_set(name, data_dir=params.data_dir)
+        if name.startswith("tydiqa"):
+            sets[name] = first_questions(rset, params.tydi_max_questions)
+        else:
+            sets[name] = first_paragraphs(rset, params.eval_max_paragraphs)
+    return sets
+
+
+def training_languages(params: Params) -> set[str]:
+    """Languages the fine-tuning data contains (QA sets, plus alignment data when λ > 0)."""
+    from hybridlib.data import load_retrieval_set
+
+    langs: set[str] = set()
+    for name in params.train_sets:
+        rset = load_retrieval_set(name, data_dir=params.data_dir, languages=params.train_languages)
+        langs |= set(rset.languages)
+    return langs
+
+
+def evaluate_model(params: Params, *, arm: str, model_path: str | None = None) -> dict[str, Path]:
+    """Encode and evaluate one model on every evaluation set; write results, per-query arrays, TREC
+    run and qrels under ``results/<arm>/``. Returns ``{dataset: result path}``."""
+    from hybridlib.embedding_cache import cached_encode
+    from hybridlib.evaluate import (
+        evaluate_lareqa,
+        evaluate_tydi,
+        write_results,
+        write_trec_qrels,
+        write_trec_run_for,
+    )
+    from hybridlib.model import load_encoder
+
+    model_path = model_path or arm_model_path(params, arm)
+    encoder = load_encoder(
+        model_path,
+        precision=params.precision,
+        threads=params.threads,
+        max_seq_length=params.eval_max_seq_length,
+    )
+    key = f"{_model_fingerprint(model_path)}|len{params.eval_max_seq_length}|{encoder.precision}"
+    emb_cache = cache_dir() / "embeddings"
+    # "Seen" = a language of the QA fine-tuning data; the same marking for every arm (zero-shot
+    # included) so that tables compare like with like.
+    seen = training_languages(params)
+    out = {}
+    for name, rset in evaluation_sets(params).items():
+        q_emb = cached_encode(
+            lambda t: encoder.encode(t, "query"), rset.questions["text"].tolist(), "query", key, emb_cache
+        )
+        c_emb = cached_encode(
+            lambda t: encoder.encode(t, "passage"),
+            rset.candidates["text"].tolist(),
+            "passage",
+            key,
+            emb_cache,
+        )
+        meta = {**params.to_dict(), "arm": arm, "model_path": model_path}
+        if name.startswith("tydiqa"):
+            result = evaluate_tydi(
+                rset, q_emb, c_emb, model_name=arm, seen_languages=sorted(seen), params=meta
+            )
+        else:
+            result = evaluate_lareqa(rset, q_emb, c_emb, model_name=arm, params=meta)
+        path = result_path(params, arm, name)
+        write_results(result, path)
+        write_trec_run_for(path.with_suffix(".run"), rset, q_emb, c_emb, arm, index_kind=params.index)
+        write_trec_qrels(path.with_suffix(".qrels"), rset)
+        out[name] = path
+    return out

@@ -1,0 +1,67 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python (hybridlib)
+#     language: python
+#     name: hybridlib
+# ---
+
+# %% [markdown]
+# # 02 · Training pairs
+# From a parallel retrieval set (default MLQA-R): **monolingual** pairs (question in L, its gold
+# sentence in L) and **cross-lingual** pairs (question in L1, the gold of the same question in L2 ≠ L1),
+# each with its source question id and languages, optionally with a hard negative (another sentence
+# of the gold's paragraph). The samplers of `03_train` pick from these tables.
+
+# %%
+import hybridlib.params as hp
+
+_before = set(globals())
+
+# %% tags=["parameters"]
+data_dir = None
+train_sets = ["mlqa-r"]
+train_languages = None
+hard_negatives = False
+seed = 0
+figures_dir = "figures"
+
+# %%
+P = hp.from_notebook(globals(), _before)
+
+from hybridlib.data import load_retrieval_set
+from hybridlib.pairs import build_pairs, pair_counts
+from hybridlib.plots import pair_count_heatmap
+from hybridlib.runs import figures_dir as figures
+
+# %%
+pairs = {}
+for name in P.train_sets:
+    rset = load_retrieval_set(name, data_dir=P.data_dir, languages=P.train_languages)
+    pairs[name] = build_pairs(rset, hard_negatives=P.hard_negatives, seed=P.seed)
+    print(f"{name}: {len(pairs[name])} pairs", pairs[name]["kind"].value_counts().to_dict())
+
+# %% [markdown]
+# ## Pairs per (query language × passage language)
+# The diagonal feeds X-X-mono and multilingual batches, the rest X-Y batches.
+
+# %%
+first = P.train_sets[0]
+counts = pair_counts(pairs[first])
+fig = pair_count_heatmap(counts, title=f"{first}: training pairs", path=figures(P) / "pair_counts.png")
+counts
+
+# %% [markdown]
+# ## Examples
+
+# %%
+table = pairs[first]
+columns = [c for c in ["q_lang", "p_lang", "query", "positive", "negative"] if c in table.columns]
+table.groupby("kind", group_keys=False).apply(lambda g: g.sample(3, random_state=P.seed))[columns]

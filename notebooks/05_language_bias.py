@@ -1,0 +1,77 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python (hybridlib)
+#     language: python
+#     name: hybridlib
+# ---
+
+# %% [markdown]
+# # 05 · Language bias
+# Heatmaps of the X_Q × X_C mAP matrix per arm (one shared colour scale) and rank distance per query
+# language: in the multilingual pool, the distance between the best and the worst rank of a
+# question's golds in different languages. A language-neutral retriever ranks all translations of
+# the answer together (small distance); a biased one prefers some languages (large distance).
+
+# %%
+import hybridlib.params as hp
+
+_before = set(globals())
+
+# %% tags=["parameters"]
+run_dir = "runs/default"
+figures_dir = "figures"
+arms = ["zero-shot", "monolingual", "crosslingual", "multilingual", "hybrid", "hybrid+align"]
+
+# %%
+P = hp.from_notebook(globals(), _before)
+
+from IPython.display import display
+
+from hybridlib.evaluate import matrix_frame
+from hybridlib.plots import heatmap_grid, map_heatmap, rank_distance_bars
+from hybridlib.runs import collect_results
+from hybridlib.runs import figures_dir as figures
+from hybridlib.tables import table2_rank_distance, write_table
+
+results = collect_results(P)
+print("arms with results:", list(results))
+datasets = sorted({ds for by_ds in results.values() for ds, r in by_ds.items() if r["task"] == "lareqa"})
+
+# %% [markdown]
+# ## mAP heatmaps
+
+# %%
+for ds in datasets:
+    matrices = {arm: matrix_frame(by_ds[ds]) for arm, by_ds in results.items() if ds in by_ds}
+    for arm, m in matrices.items():
+        map_heatmap(m, f"{ds} · {arm}", path=figures(P) / f"heatmap_{ds}_{arm}.png")
+    display(
+        heatmap_grid(matrices, title=f"{ds}: mAP, X_Q × X_C", ncols=3, path=figures(P) / f"heatmaps_{ds}.png")
+    )
+
+# %% [markdown]
+# ## Rank distance per query language (lower = less biased)
+
+# %%
+for ds in datasets:
+    per_lang = {
+        arm: by_ds[ds]["rank_distance"]["per_language"] for arm, by_ds in results.items() if ds in by_ds
+    }
+    display(
+        rank_distance_bars(
+            per_lang, title=f"{ds}: rank distance", path=figures(P) / f"rank_distance_{ds}.png"
+        )
+    )
+
+# %%
+rd = table2_rank_distance(results)
+write_table(rd, figures(P) / "table2_rank_distance", floatfmt=".1f")
+rd

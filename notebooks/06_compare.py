@@ -1,0 +1,138 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python (hybridlib)
+#     language: python
+#     name: hybridlib
+# ---
+
+# %% [markdown]
+# # 06 · Comparing the arms
+# The paper's Table 1 (Mo./Cr./Mul. mAP) and Table 2 (rank distance), the TyDi QA table, per-language
+# TyDi bars (unseen languages hatched), training-loss curves, and paired permutation tests with
+# bootstrap 95% confidence intervals against the `multilingual` (standard multilingual fine-tuning)
+# and `hybrid` arms. Everything is read from the result files of `04_evaluate`.
+
+# %%
+import hybridlib.params as hp
+
+_before = set(globals())
+
+# %% tags=["parameters"]
+run_dir = "runs/default"
+figures_dir = "figures"
+arms = ["zero-shot", "monolingual", "crosslingual", "multilingual", "hybrid", "hybrid+align"]
+permutations = 10000
+seed = 0
+
+# %%
+P = hp.from_notebook(globals(), _before)
+
+import pandas as pd
+from IPython.display import display
+
+from hybridlib.plots import loss_curves, tydi_bars
+from hybridlib.runs import collect_results, result_path, train_dir
+from hybridlib.runs import figures_dir as figures
+from hybridlib.tables import (
+    significance_table,
+    table1_map,
+    table2_rank_distance,
+    tydi_table,
+    write_table,
+)
+
+results = collect_results(P)
+print("arms with results:", list(results))
+
+# %% [markdown]
+# ## Table 1 · mAP by setting
+
+# %%
+t1 = table1_map(results)
+write_table(t1, figures(P) / "table1_map")
+t1
+
+# %% [markdown]
+# ## Table 2 · rank distance
+
+# %%
+t2 = table2_rank_distance(results)
+write_table(t2, figures(P) / "table2_rank_distance", floatfmt=".1f")
+t2
+
+# %% [markdown]
+# ## TyDi QA GoldP (`*` = unseen in fine-tuning)
+
+# %%
+tydi = {}
+for pool in ("mono", "mul"):
+    for metric in ("mAP", "R@10", "nDCG@10"):
+        tydi[(pool, metric)] = tydi_table(results, metric=metric, pool=pool)
+tydi_all = pd.concat(tydi, axis=1, names=["pool", "metric", "language"])
+write_table(tydi_all, figures(P) / "table_tydi_all")
+tydi_main = pd.concat(
+    {"mono pools": tydi[("mono", "mAP")], "multilingual pool": tydi[("mul", "mAP")]}, axis=1
+)
+write_table(tydi_main, figures(P) / "table_tydi")
+tydi_main
+
+# %%
+for by_ds in results.values():
+    tydi_name = next((ds for ds, r in by_ds.items() if r["task"] == "tydi"), None)
+    if tydi_name:
+        break
+if tydi_name:
+    per_lang = {
+        arm: {lang: m["mAP"] for lang, m in by_ds[tydi_name]["pools"]["mono"]["per_language"].items()}
+        for arm, by_ds in results.items()
+        if tydi_name in by_ds
+    }
+    first = next(iter(results.values()))[tydi_name]
+    display(
+        tydi_bars(
+            per_lang,
+            set(first["unseen_languages"]),
+            "mAP",
+            title="TyDi QA GoldP (monolingual pools)",
+            path=figures(P) / "tydi_map.png",
+        )
+    )
+
+# %% [markdown]
+# ## Training-loss curves
+
+# %%
+logs = {}
+for arm in P.arms:
+    if arm == "zero-shot":
+        continue
+    log_file = train_dir(hp.arm_settings(P, arm)) / "train_log.csv"
+    if log_file.is_file():
+        logs[arm] = pd.read_csv(log_file)
+if logs:
+    display(loss_curves(logs, smooth=3, title="training loss", path=figures(P) / "loss_curves.png"))
+
+# %% [markdown]
+# ## Significance: paired permutation tests and bootstrap CIs
+# `diff` = arm − baseline on the same questions; `p_value` two-sided, `p_holm` Holm-adjusted over arms.
+
+# %%
+paths = {arm: {ds: result_path(P, arm, ds) for ds in by_ds} for arm, by_ds in results.items()}
+sig = significance_table(paths, permutations=P.permutations, seed=P.seed)
+write_table(sig, figures(P) / "table_significance_all")
+# The comparisons the research question is about: each trained arm vs standard multilingual
+# fine-tuning, and hybrid+align vs hybrid (λ alone).
+key = sig[
+    (sig["arm"] != sig["baseline"]) & ((sig["baseline"] == "multilingual") | (sig["arm"] == "hybrid+align"))
+]
+key = key[key["arm"] != "zero-shot"]
+write_table(key, figures(P) / "table_significance")
+key

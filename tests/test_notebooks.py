@@ -1,0 +1,132 @@
+"""Notebooks are first-class: paired with their .py, stripped, and they run headless end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+from hybridlib.params import ARMS, load_yaml
+from hybridlib.pipeline import build_stages, declared_parameters
+from hybridlib.pipeline import main as pipeline_main
+from hybridlib.runs import result_path, train_dir
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.py"))
+
+
+@pytest.mark.parametrize("py", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_pairs_are_in_sync_and_stripped(py):
+    ipynb = py.with_suffix(".ipynb")
+    assert ipynb.is_file(), f"{ipynb.name} missing: run `make sync-notebooks`"
+    committed = nbformat.read(ipynb, as_version=4)
+    from_py = jupytext.read(py)
+    assert [c.source for c in committed.cells] == [c.source for c in from_py.cells], (
+        f"{ipynb.name} is out of sync with {py.name}: run `make sync-notebooks`"
+    )
+    for cell in committed.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, f"{ipynb.name} has outputs"
+    assert committed.metadata["kernelspec"]["name"] == "hybridlib"
+    assert declared_parameters(py.stem), "every notebook has a papermill parameters cell"
+
+
+def test_every_declared_parameter_is_in_the_schema():
+    from hybridlib.params import Params
+
+    known = set(Params.__dataclass_fields__)
+    for py in NOTEBOOKS:
+        assert set(declared_parameters(py.stem)) <= known, py.name
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    overrides = [f"run_dir={root / 'run'}", f"figures_dir={root / 'figures'}"]
+    pipeline_main(["--params", "params/tiny.yaml", "--no-readme", "--set", *overrides])
+    params = load_yaml(
+        REPO / "params/tiny.yaml", run_dir=str(root / "run"), figures_dir=str(root / "figures")
+    )
+    return params, root, overrides
+
+
+def test_pipeline_trains_every_arm_and_writes_sane_results(tiny_run):
+    params, root, _ = tiny_run
+    report = json.loads((root / "run" / "pipeline.json").read_text())
+    assert all(s["status"] == "ran" for s in report["stages"].values())
+    from hybridlib.params import arm_settings
+
+    for arm in ARMS[1:]:
+        summary = json.loads((train_dir(arm_settings(params, arm)) / "summary.json").read_text())
+        assert summary["arm"] == arm and summary["qa_steps"] == params.max_steps
+    for arm in ARMS:
+        xq = json.loads(result_path(params, arm, "xquad-r").read_text())
+        assert len(xq["languages"]["query"]) == 11
+        assert xq["counts"]["settings"] == {"mo": 11, "cr": 110, "mul": 11}
+        for value in xq["mAP"].values():
+            assert 0.0 < value <= 1.0
+        assert all(v is None or v >= 0 for v in xq["rank_distance"]["per_language"].values())
+        ty = json.loads(result_path(params, arm, "tydiqa-goldp").read_text())
+        assert set(ty["unseen_languages"]) == {"bn", "fi", "id", "ko", "ru", "sw", "te"}
+        for m in ty["pools"]["mono"]["macro"].values():
+            assert math.isfinite(m) and 0.0 <= m <= 1.0
+        assert result_path(params, arm, "xquad-r").with_suffix(".run").stat().st_size > 0
+    figures = root / "figures"
+    for name in [
+        "pair_counts.png",
+        "heatmaps_xquad-r.png",
+        "rank_distance_xquad-r.png",
+        "tydi_map.png",
+        "loss_curves.png",
+        "table1_map.md",
+        "table2_rank_distance.csv",
+        "table_tydi.md",
+        "table_significance.md",
+    ]:
+        assert (figures / name).stat().st_size > 0, name
+    assert "hybrid+align" in (figures / "table1_map.md").read_text()
+
+
+def test_second_run_recomputes_nothing(tiny_run):
+    params, root, overrides = tiny_run
+    pipeline_main(["--params", "params/tiny.yaml", "--no-readme", "--set", *overrides])
+    report = json.loads((root / "run" / "pipeline.json").read_text())
+    assert {s["status"] for s in report["stages"].values()} == {"up to date"}
+    assert len(report["stages"]) == len(build_stages(params))
+
+
+def papermill(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "papermill", *args, "--kernel", "hybridlib"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_train_notebook_through_the_papermill_cli(tmp_path):
+    out = tmp_path / "out.ipynb"
+    proc = papermill(
+        "notebooks/03_train.ipynb", str(out), "-f", "params/tiny.yaml",
+        "-p", "sampler", "hybrid", "-p", "run_dir", str(tmp_path / "run"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    models = list((tmp_path / "run" / "train").glob("hybrid_*/model/modules.json"))
+    assert len(models) == 1
+
+
+def test_unknown_parameter_stops_before_any_work(tmp_path):
+    proc = papermill(
+        "notebooks/03_train.ipynb", str(tmp_path / "out.ipynb"), "-p", "smapler", "hybrid",
+        "-p", "run_dir", str(tmp_path / "run"),
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert "did you mean 'sampler'" in proc.stderr + proc.stdout
+    assert not (tmp_path / "run").exists()
