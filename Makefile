@@ -41,6 +41,13 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
+# Not part of `make run` (each takes several times its 30 minutes).
+seeds: $(STAMP)
+	$(BIN)/python -m hybridlib.sweep seeds --params $(PARAMS) --seeds 0 1 2
+
+alpha-sweep: $(STAMP)
+	$(BIN)/papermill notebooks/07_alpha_sweep.ipynb runs/alpha_sweep.ipynb -f $(PARAMS) -y "seeds: [0, 1, 2]" -k $(KERNEL)
+
 lock: $(STAMP)
 	@{ echo "# Exact versions for reproducible installs (generated from a working .venv by 'make lock')."; \
 	  echo "# torch==2.13.0 resolves to the CPU build on the project's machines (find-links); see README."; \

@@ -77,6 +77,8 @@ class Params:
     # --- pipeline
     arms: list[str] = field(default_factory=lambda: list(ARMS))
     permutations: int = 10000
+    alphas: list[float] = field(default_factory=lambda: [0.0, 0.25, 0.5, 0.75, 1.0])
+    seeds: list[int] = field(default_factory=lambda: [0])
 
     def replace(self, **changes: Any) -> Params:
         return validate({**asdict(self), **changes})
@@ -113,7 +115,11 @@ def _check_type(name: str, value: Any, annotation: Any) -> Any:
     if origin is list:
         (item_type,) = typing.get_args(hint)
         if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
+            text = value.strip()
+            if text.startswith("["):  # a YAML/JSON list given as text (papermill -p, --set)
+                value = yaml.safe_load(text)
+            else:
+                value = [v.strip() for v in text.split(",") if v.strip()]
         if not isinstance(value, list | tuple):
             raise ParameterError(f"parameter {name!r} = {value!r} must be a list (YAML list or 'a,b,c')")
         return [_check_type(name, v, item_type) for v in value]
@@ -186,6 +192,8 @@ def _check_ranges(p: Params) -> None:
             raise ParameterError(f"{name} = {getattr(p, name)} must be at least 1")
     if p.temperature <= 0:
         raise ParameterError(f"temperature = {p.temperature} must be > 0")
+    if any(not 0.0 <= a <= 1.0 for a in p.alphas):
+        raise ParameterError(f"alphas = {p.alphas} must all lie in [0, 1]")
     bad_arms = [a for a in p.arms if a not in ARMS]
     if bad_arms:
         raise ParameterError(f"unknown arm(s) {bad_arms}; choose from: {', '.join(ARMS)}")

@@ -110,7 +110,8 @@ def build_stages(params: Params) -> list[Stage]:
 
 
 def _stamp(stage: Stage, dep_stamps: list[str]) -> str:
-    notebook = (NOTEBOOKS / f"{stage.notebook}.ipynb").read_bytes()
+    # The .py pair is the source of truth (the .ipynb carries random cell ids that change on re-pairing).
+    notebook = (NOTEBOOKS / f"{stage.notebook}.py").read_bytes()
     payload = json.dumps([stage.parameters, dep_stamps], sort_keys=True, default=str).encode()
     return hashlib.sha256(notebook + payload).hexdigest()
 

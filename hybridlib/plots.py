@@ -226,3 +226,29 @@ def pair_count_heatmap(counts: pd.DataFrame, title: str, *, path: str | os.PathL
     ax.set_ylabel("query language")
     ax.set_title(title)
     return _finish(fig, path)
+
+
+def sweep_plot(
+    summary: pd.DataFrame,
+    *,
+    x: str = "alpha",
+    title: str | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """One panel per metric: mean against ``x`` with ±1 std error bars (from seeds, where there are
+    several). ``summary`` has columns ``x, metric, mean, std``."""
+    metrics = list(dict.fromkeys(summary["metric"]))
+    ncols = min(4, len(metrics)) or 1
+    nrows = math.ceil(len(metrics) / ncols) or 1
+    fig = Figure(figsize=(3.2 * ncols, 2.6 * nrows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    for ax, metric in zip(axes, metrics, strict=False):
+        part = summary[summary["metric"] == metric].sort_values(x)
+        ax.errorbar(part[x], part["mean"], yerr=part["std"].fillna(0.0), marker="o", capsize=3)
+        ax.set_title(metric, fontsize=9)
+        ax.set_xlabel(x)
+    for ax in axes[len(metrics) :]:
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, path)

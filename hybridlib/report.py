@@ -30,6 +30,9 @@ def results_markdown(params: Params) -> str:
         f"({len(ran)} stages ran, {stage_seconds / 60:.1f} min in notebooks; up-to-date stages skipped).",
         "",
     ]
+    answers = figs / "answers.md"
+    if answers.is_file():
+        parts += ["#### Answers (generated from the tables below)", "", answers.read_text().strip(), ""]
     sections = [
         ("Table 1 · mAP by setting (macro averages)", "table1_map.md"),
         ("Table 2 · rank distance (lower = less language bias)", "table2_rank_distance.md"),

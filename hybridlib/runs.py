@@ -155,3 +155,19 @@ def evaluate_model(params: Params, *, arm: str, model_path: str | None = None) -
         write_trec_qrels(path.with_suffix(".qrels"), rset)
         out[name] = path
     return out
+
+
+def training_logs(results: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """``{arm: train_log DataFrame}`` for every evaluated arm whose model came from a training run
+    (found through the ``model_path`` recorded in its result files, so any parameters work)."""
+    import pandas as pd
+
+    logs = {}
+    for arm, by_ds in results.items():
+        for r in by_ds.values():
+            model_path = (r.get("parameters") or {}).get("model_path")
+            log = Path(model_path).parent / "train_log.csv" if model_path else None
+            if log is not None and log.is_file():
+                logs[arm] = pd.read_csv(log)
+                break
+    return logs

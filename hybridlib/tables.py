@@ -161,3 +161,65 @@ def write_table(df: pd.DataFrame, stem: str | os.PathLike, *, floatfmt: str = ".
     csv = write_text(stem.with_suffix(".csv"), df.to_csv(index=not isinstance(df.index, pd.RangeIndex)))
     md = write_text(stem.with_suffix(".md"), to_markdown(df, floatfmt) + "\n")
     return csv, md
+
+
+def _sig_row(sig: pd.DataFrame, dataset: str, metric: str, baseline: str, arm: str) -> pd.Series | None:
+    if sig.empty:
+        return None
+    rows = sig[(sig["dataset"] == dataset) & (sig["metric"] == metric) & (sig["baseline"] == baseline)]
+    rows = rows[rows["arm"] == arm]
+    return rows.iloc[0] if len(rows) else None
+
+
+def _verdict(value: float, other: float, lower_is_better: bool = False) -> str:
+    if not (np.isfinite(value) and np.isfinite(other)):
+        return "cannot tell (missing values)"
+    better = value < other if lower_is_better else value > other
+    return "yes" if better else "no"
+
+
+def research_answers(results: Results, sig: pd.DataFrame) -> str:
+    """The README's answers, as sentences whose every number is read from ``results``/``sig``.
+
+    1. Does hybrid beat X-X-mono on Mo. and X-Y on Cr./Mul., with lower rank distance (per LAReQA set)?
+    2. Does hybrid+align beat multilingual fine-tuning on TyDi QA (monolingual pools), overall and on
+       unseen languages, by how much and with what p?
+    """
+    lines = []
+    t1 = table1_map(results) if results else pd.DataFrame()
+    for ds in sorted({c[0] for c in t1.columns}):
+        need = {"hybrid", "monolingual", "crosslingual"}
+        if not need <= set(t1.index):
+            continue
+        h = t1.loc["hybrid", ds]
+        mono, cross = t1.loc["monolingual", ds], t1.loc["crosslingual", ds]
+        rd = {arm: results[arm][ds]["rank_distance"]["macro"] for arm in need}
+        lines.append(
+            f"- **{ds}: hybrid vs X-X-mono on Mo.** {_verdict(h['Mo.'], mono['Mo.'])} "
+            f"({h['Mo.']:.4f} vs {mono['Mo.']:.4f}); **vs X-Y on Cr.** {_verdict(h['Cr.'], cross['Cr.'])} "
+            f"({h['Cr.']:.4f} vs {cross['Cr.']:.4f}) and **on Mul.** {_verdict(h['Mul.'], cross['Mul.'])} "
+            f"({h['Mul.']:.4f} vs {cross['Mul.']:.4f}); **rank distance lower than both?** "
+            f"{_verdict(rd['hybrid'], min(rd['monolingual'], rd['crosslingual']), lower_is_better=True)} "
+            f"(hybrid {rd['hybrid']:.1f}, mono {rd['monolingual']:.1f}, X-Y {rd['crosslingual']:.1f})."
+        )
+    tydi = next((ds for by in results.values() for ds, r in by.items() if r.get("task") == "tydi"), None)
+    if tydi and {"hybrid+align", "multilingual"} <= set(results):
+        for metric, label in (("mono_mAP", "all languages"), ("mono_mAP_unseen", "unseen languages")):
+            row = _sig_row(sig, tydi, metric, "multilingual", "hybrid+align")
+            if row is None:
+                continue
+            base = row["mean"] - row["diff"] if np.isfinite(row["diff"]) else np.nan
+            lines.append(
+                f"- **TyDi QA, {label}: hybrid+align vs multilingual fine-tuning** "
+                f"{_verdict(row['mean'], base)}: mAP {row['mean']:.4f} vs {base:.4f} "
+                f"(difference {row['diff']:+.4f} over {int(row['n'])} questions, "
+                f"95% CI of hybrid+align [{row['ci_low']:.4f}, {row['ci_high']:.4f}], "
+                f"paired permutation p = {row['p_value']:.3g})."
+            )
+        row = _sig_row(sig, tydi, "mono_mAP", "hybrid", "hybrid+align")
+        if row is not None:
+            lines.append(
+                f"- **TyDi QA: the alignment term alone** (hybrid+align − hybrid): {row['diff']:+.4f} mAP, "
+                f"p = {row['p_value']:.3g}."
+            )
+    return "\n".join(lines) + "\n"

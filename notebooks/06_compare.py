@@ -39,7 +39,7 @@ import pandas as pd
 from IPython.display import display
 
 from hybridlib.plots import loss_curves, tydi_bars
-from hybridlib.runs import collect_results, result_path, train_dir
+from hybridlib.runs import collect_results, result_path, training_logs
 from hybridlib.runs import figures_dir as figures
 from hybridlib.tables import (
     significance_table,
@@ -110,13 +110,7 @@ if tydi_name:
 # ## Training-loss curves
 
 # %%
-logs = {}
-for arm in P.arms:
-    if arm == "zero-shot":
-        continue
-    log_file = train_dir(hp.arm_settings(P, arm)) / "train_log.csv"
-    if log_file.is_file():
-        logs[arm] = pd.read_csv(log_file)
+logs = training_logs(results)
 if logs:
     display(loss_curves(logs, smooth=3, title="training loss", path=figures(P) / "loss_curves.png"))
 
@@ -133,6 +127,17 @@ write_table(sig, figures(P) / "table_significance_all")
 key = sig[
     (sig["arm"] != sig["baseline"]) & ((sig["baseline"] == "multilingual") | (sig["arm"] == "hybrid+align"))
 ]
-key = key[key["arm"] != "zero-shot"]
+key = key[key["arm"] != "zero-shot"].reset_index(drop=True)
 write_table(key, figures(P) / "table_significance")
 key
+
+# %% [markdown]
+# ## Answers, read from the tables above
+
+# %%
+from hybridlib.io import write_text
+from hybridlib.tables import research_answers
+
+answers = research_answers(results, sig)
+write_text(figures(P) / "answers.md", answers)
+print(answers)

