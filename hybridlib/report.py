@@ -30,6 +30,7 @@ def results_markdown(params: Params) -> str:
         f"({len(ran)} stages ran, {stage_seconds / 60:.1f} min in notebooks; up-to-date stages skipped).",
         "",
     ]
+    parts += [training_time_table(params), ""]
     answers = figs / "answers.md"
     if answers.is_file():
         parts += ["#### Answers (generated from the tables below)", "", answers.read_text().strip(), ""]
@@ -53,6 +54,28 @@ def results_markdown(params: Params) -> str:
         if (figs / png).is_file():
             parts += [f"![{title}]({rel}/{png})", ""]
     return "\n".join(parts)
+
+
+def training_time_table(params: Params) -> str:
+    """Steps and wall time of each trained arm, read from the runs' ``summary.json`` files."""
+    from hybridlib.params import arm_settings
+    from hybridlib.runs import train_dir
+
+    rows = [
+        "| arm | QA steps | alignment steps | training time | s / step | final loss |",
+        "|---|---|---|---|---|---|",
+    ]
+    for arm in params.arms:
+        if arm == "zero-shot":
+            continue
+        summary = train_dir(arm_settings(params, arm)) / "summary.json"
+        if summary.is_file():
+            s = json.loads(summary.read_text())
+            rows.append(
+                f"| {arm} | {s['qa_steps']} | {s['alignment_steps']} | {s['seconds'] / 60:.1f} min | "
+                f"{s['seconds_per_step']:.2f} | {s['final_loss']:.3f} |"
+            )
+    return "\n".join(rows)
 
 
 def update_readme(params: Params, readme: Path | None = None) -> Path:

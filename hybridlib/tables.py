@@ -182,6 +182,7 @@ def research_answers(results: Results, sig: pd.DataFrame) -> str:
     """The README's answers, as sentences whose every number is read from ``results``/``sig``.
 
     1. Does hybrid beat X-X-mono on Mo. and X-Y on Cr./Mul., with lower rank distance (per LAReQA set)?
+       The p-values are the paired permutation tests of those arms against ``hybrid`` (per question).
     2. Does hybrid+align beat multilingual fine-tuning on TyDi QA (monolingual pools), overall and on
        unseen languages, by how much and with what p?
     """
@@ -194,11 +195,18 @@ def research_answers(results: Results, sig: pd.DataFrame) -> str:
         h = t1.loc["hybrid", ds]
         mono, cross = t1.loc["monolingual", ds], t1.loc["crosslingual", ds]
         rd = {arm: results[arm][ds]["rank_distance"]["macro"] for arm in need}
+
+        def p_vs_hybrid(arm: str, metric: str, ds: str = ds) -> str:
+            row = _sig_row(sig, ds, metric, "hybrid", arm)
+            return f", p = {row['p_value']:.3g}" if row is not None else ""
+
         lines.append(
             f"- **{ds}: hybrid vs X-X-mono on Mo.** {_verdict(h['Mo.'], mono['Mo.'])} "
-            f"({h['Mo.']:.4f} vs {mono['Mo.']:.4f}); **vs X-Y on Cr.** {_verdict(h['Cr.'], cross['Cr.'])} "
-            f"({h['Cr.']:.4f} vs {cross['Cr.']:.4f}) and **on Mul.** {_verdict(h['Mul.'], cross['Mul.'])} "
-            f"({h['Mul.']:.4f} vs {cross['Mul.']:.4f}); **rank distance lower than both?** "
+            f"({h['Mo.']:.4f} vs {mono['Mo.']:.4f}{p_vs_hybrid('monolingual', 'mo')}); "
+            f"**vs X-Y on Cr.** {_verdict(h['Cr.'], cross['Cr.'])} "
+            f"({h['Cr.']:.4f} vs {cross['Cr.']:.4f}{p_vs_hybrid('crosslingual', 'cr')}) and **on Mul.** "
+            f"{_verdict(h['Mul.'], cross['Mul.'])} ({h['Mul.']:.4f} vs {cross['Mul.']:.4f}"
+            f"{p_vs_hybrid('crosslingual', 'mul')}); **rank distance lower than both?** "
             f"{_verdict(rd['hybrid'], min(rd['monolingual'], rd['crosslingual']), lower_is_better=True)} "
             f"(hybrid {rd['hybrid']:.1f}, mono {rd['monolingual']:.1f}, X-Y {rd['crosslingual']:.1f})."
         )

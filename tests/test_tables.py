@@ -63,10 +63,12 @@ def test_research_answers_are_read_from_the_numbers():
              "p_value": 0.7},
             {"dataset": "tydiqa-goldp", "metric": "mono_mAP", "baseline": "hybrid", "arm": "hybrid+align",
              "n": 90, "mean": 0.6, "ci_low": 0.55, "ci_high": 0.65, "diff": 0.02, "p_value": 0.2},
+            {"dataset": "xquad-r", "metric": "mo", "baseline": "hybrid", "arm": "monolingual", "n": 20,
+             "mean": 0.8, "ci_low": 0.7, "ci_high": 0.9, "diff": -0.02, "p_value": 0.03},
         ]
     )  # fmt: skip
     text = research_answers(RESULTS, sig)
-    assert "hybrid vs X-X-mono on Mo.** yes (0.8200 vs 0.8000)" in text
+    assert "hybrid vs X-X-mono on Mo.** yes (0.8200 vs 0.8000, p = 0.03)" in text
     assert "vs X-Y on Cr.** yes (0.6100 vs 0.6000)" in text
     assert "rank distance lower than both?** yes (hybrid 15.0" in text
     assert "all languages: hybrid+align vs multilingual fine-tuning** yes: mAP 0.6000 vs 0.5500" in text
