@@ -294,3 +294,15 @@ def test_cached_encode_reuses_and_misses_correctly(tmp_path):
     cached_encode(encode, texts, "query", "m1", tmp_path)
     assert len(calls) == 5
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_setting_counts_on_the_real_lareqa_sets():
+    """The paper's setting counts on the real data: 11/110/11 on XQuAD-R, 7/42/7 on MLQA-R."""
+    from hybridlib.data import load_mlqa_r, load_xquad_r
+
+    rng = np.random.default_rng(0)
+    for rset, expected in ((load_xquad_r(), (11, 110, 11)), (load_mlqa_r(), (7, 42, 7))):
+        q = rng.standard_normal((len(rset.questions), 8)).astype(np.float32)
+        c = rng.standard_normal((len(rset.candidates), 8)).astype(np.float32)
+        result = evaluate_lareqa(rset, q, c, model_name="random")
+        assert tuple(result["counts"]["settings"][k] for k in ("mo", "cr", "mul")) == expected
