@@ -11,6 +11,7 @@
 #     display_name: Python (hybridlib)
 #     language: python
 #     name: hybridlib
+# ---
 
 # %% [markdown]
 # # 07 · α sweep
