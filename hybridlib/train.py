@@ -241,7 +241,7 @@ def train(
         data_seed=params.seed,
         bf16=precision == "bf16",
         use_cpu=device == "cpu",
-        gradient_checkpointing=params.gradient_checkpointing,
+        activation_checkpointing=params.gradient_checkpointing,  # transformers v5 name
         save_strategy="steps" if params.checkpoint_every else "no",
         save_steps=params.checkpoint_every or 500,
         save_total_limit=2,
