@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import time
@@ -106,11 +105,6 @@ def time_interleaved(
             fn()
             runs[name].append(time.perf_counter() - start)
     return {name: Timing(tuple(v)) for name, v in runs.items()}
-
-
-def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _status_mib(field: str) -> float:

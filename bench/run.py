@@ -41,7 +41,8 @@ def _goal(ok: bool) -> str:
 
 def _mem_line(label: str, m: dict[str, Any]) -> str:
     return (
-        f"   {label:34s} {m['peak_rss_mib']:7.0f} MiB | {m['work_peak_rss_mib']:7.0f} MiB | "
+        f"   {label:34s} {m['peak_rss_mib']:7.0f} MiB | {m['load_peak_rss_mib']:7.0f} MiB | "
+        f"{m['work_peak_rss_mib']:7.0f} MiB | "
         f"{m['rss_after_load_mib']:7.0f} MiB"
     )
 
@@ -145,8 +146,8 @@ def report(results: dict[str, Any]) -> str:
     mem = results["memory"]
     n = mem["encode_texts_per_kind"]
     lines += [
-        "6. Peak RSS, each in a fresh process: whole process (ru_maxrss, model loading included) | "
-        "after the model is loaded (VmHWM reset then) | resident once loaded",
+        "6. Peak RSS (VmHWM), each in a fresh process: whole process | while loading the model | "
+        "after loading (mark reset then) | resident once loaded",
         _mem_line(f"encode {n}+{n} texts (hybridlib)", mem["encode"]),
         _mem_line("training, 2 steps (hybridlib)", mem["train"]),
         _mem_line("training, 2 steps (bare)", mem["train_bare"]),

@@ -105,5 +105,5 @@ def test_machine_and_memory_numbers(quick_results):
         _positive(quick_results["matmul"][dtype]["gflops"]["median"], f"matmul {dtype}")
     for what in ("encode", "train", "train_bare"):
         mem = quick_results["memory"][what]
-        for key in ("peak_rss_mib", "work_peak_rss_mib", "rss_after_load_mib"):
+        for key in ("peak_rss_mib", "load_peak_rss_mib", "work_peak_rss_mib", "rss_after_load_mib"):
             _positive(mem[key], f"memory {what} {key}")
