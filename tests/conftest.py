@@ -30,3 +30,14 @@ def skip_or_fail_without_data(err: Exception) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI needs the dataset folder: {err}")
     pytest.skip(f"no dataset folder: {err}")
+
+
+@pytest.fixture(scope="session")
+def data_root():
+    """The dataset folder (../shared/data in CI); see :func:`skip_or_fail_without_data`."""
+    from hybridlib.config import DataFolderError, data_dir
+
+    try:
+        return data_dir()
+    except DataFolderError as err:  # pragma: no cover - only on machines without the mirror
+        skip_or_fail_without_data(err)

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import skip_or_fail_without_data
 
 from hybridlib import data
 from hybridlib.config import DataFolderError
-from hybridlib.config import data_dir as resolve_data_dir
 from hybridlib.data import DatasetFormatError
 from hybridlib.languages import ISO639_3_TO_1, LANGUAGE_NAMES, check_languages, language_name, to_iso1
 from hybridlib.schema import CANDIDATE_COLUMNS, PARALLEL_COLUMNS, QUESTION_COLUMNS
@@ -32,11 +30,8 @@ TYDI_DEV_CANDIDATES = {
 
 
 @pytest.fixture(scope="module")
-def root() -> Path:
-    try:
-        return resolve_data_dir()
-    except DataFolderError as err:  # pragma: no cover - only on machines without the mirror
-        skip_or_fail_without_data(err)
+def root(data_root) -> Path:
+    return data_root
 
 
 @pytest.fixture(scope="module")

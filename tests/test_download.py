@@ -9,22 +9,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import skip_or_fail_without_data
 
 from hybridlib import data, download
-from hybridlib.config import DataFolderError
-from hybridlib.config import data_dir as resolve_data_dir
 from hybridlib.download import ChecksumError, DownloadError
 
 PINNED = re.compile(r"^https://raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/[0-9a-f]{40}/\S+$")
 
 
 @pytest.fixture(scope="module")
-def shared() -> Path:
-    try:
-        return resolve_data_dir()
-    except DataFolderError as err:  # pragma: no cover - only on machines without the mirror
-        skip_or_fail_without_data(err)
+def shared(data_root) -> Path:
+    return data_root
 
 
 @pytest.fixture(scope="module")
