@@ -211,7 +211,9 @@ def main(argv: list[str] | None = None) -> None:
     params = load_yaml(REPO_ROOT / ns.params if not Path(ns.params).is_absolute() else ns.params, **overrides)
     report = run(params, force=ns.force, only=ns.only)
     print(f"pipeline finished in {report['wall_seconds']:.0f} s; figures in {figures_dir(params)}")
-    if not ns.no_readme and Path(params.figures_dir) == Path("figures"):
+    ran = any(stage.get("status") == "ran" for stage in report["stages"].values())
+    # Only a run that computed something updates the README (a no-op run would report ~0 minutes).
+    if ran and not ns.no_readme and Path(params.figures_dir) == Path("figures"):
         from hybridlib.report import update_readme
 
         update_readme(params)
