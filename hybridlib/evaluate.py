@@ -107,6 +107,17 @@ def _check_embeddings(rset: RetrievalSet, q_emb: np.ndarray, c_emb: np.ndarray) 
         raise ValueError(f"c_emb has {len(c_emb)} rows but the set has {len(rset.candidates)} candidates")
 
 
+def _prepare(
+    rset: RetrievalSet, q_emb: np.ndarray, c_emb: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Checked inputs shared by both evaluations: tables, gold matrix, question/candidate languages."""
+    _check_embeddings(rset, q_emb, c_emb)
+    qs, cs = rset.questions, rset.candidates
+    q_lang = np.asarray(qs["lang"].astype(str).tolist(), dtype=str)
+    c_lang = np.asarray(cs["lang"].astype(str).tolist(), dtype=str)
+    return qs, cs, gold_matrix(rset), q_lang, c_lang
+
+
 def gold_matrix(rset: RetrievalSet) -> np.ndarray:
     """Gold candidate row indices per question, ``(Q, G)`` int64 padded with -1 (duplicates removed).
 
@@ -222,11 +233,7 @@ def evaluate_lareqa(
     pass per candidate language (all questions at once) gives every Mo./Cr. cell; one pass over the
     whole pool gives Mul. and the gold ranks for the rank distance.
     """
-    _check_embeddings(rset, q_emb, c_emb)
-    qs, cs = rset.questions, rset.candidates
-    gold = gold_matrix(rset)
-    q_lang = np.asarray(qs["lang"].astype(str).tolist(), dtype=str)
-    c_lang = np.asarray(cs["lang"].astype(str).tolist(), dtype=str)
+    qs, cs, gold, q_lang, c_lang = _prepare(rset, q_emb, c_emb)
     q_langs = sorted(set(q_lang.tolist()))
     c_langs = sorted(set(c_lang.tolist()))
     n_q, n_c = len(qs), len(cs)
@@ -346,11 +353,7 @@ def evaluate_tydi(
     nDCG@10 per question language, their macro average and the macro averages over the languages the
     encoder saw in fine-tuning (``seen_languages``, given by the caller) and those it did not.
     """
-    _check_embeddings(rset, q_emb, c_emb)
-    qs, cs = rset.questions, rset.candidates
-    gold = gold_matrix(rset)
-    q_lang = np.asarray(qs["lang"].astype(str).tolist(), dtype=str)
-    c_lang = np.asarray(cs["lang"].astype(str).tolist(), dtype=str)
+    qs, cs, gold, q_lang, c_lang = _prepare(rset, q_emb, c_emb)
     langs = sorted(set(q_lang.tolist()))
     n_q, n_c = len(qs), len(cs)
     seen = {str(x) for x in seen_languages}
