@@ -3,10 +3,13 @@
 * **α sweep** (``notebooks/07_alpha_sweep``, ``make alpha-sweep``): train ``hybrid`` with each α in
   ``params.alphas`` (0 = X-Y batches only, 1 = X-X-mono only) and each seed in ``params.seeds``,
   evaluate every model, and tabulate Mo./Cr./Mul. mAP, rank distance and TyDi mAP against α.
-* **Seeds** (``make seeds``, ``python -m hybridlib.sweep seeds``): the whole pipeline once per seed in
-  ``<run_dir>/seed<N>``, then mean ± std per arm and metric.
+* **Seeds** (``make seeds``, ``python -m hybridlib.sweep seeds``): the whole pipeline once per seed,
+  then mean ± std per arm and metric. The main run (``make run``) *is* the run of its own seed; every
+  other seed lives beside it in ``<run_dir>/seed<N>`` (see :func:`seed_params`).
 
-Runs and results already on disk are reused (training folders are named after their parameters).
+Runs and results already on disk are reused (training folders are named after their parameters), and
+both share the same folders: the α sweep's ``hybrid`` at the main α and a given seed is the seed run's
+``hybrid`` arm, trained and evaluated once.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from hybridlib.params import Params, load_yaml
+from hybridlib.params import Params, arm_settings, load_yaml
 from hybridlib.runs import collect_results, evaluate_model, load_result, result_path, run_root, train_dir
 
 
@@ -39,6 +42,15 @@ def summary_metrics(by_dataset: dict[str, dict[str, Any]]) -> dict[str, float]:
     return out
 
 
+def seed_params(params: Params, seed: int) -> Params:
+    """Parameters of the run with ``seed``: ``params`` itself for its own seed, else the same
+    experiment in ``<run_dir>/seed<N>`` with its figures in ``<run_dir>/seed<N>/figures``."""
+    if int(seed) == params.seed:
+        return params
+    root = Path(params.run_dir) / f"seed{int(seed)}"
+    return params.replace(seed=int(seed), run_dir=str(root), figures_dir=str(root / "figures"))
+
+
 def alpha_arm(alpha: float) -> str:
     return f"hybrid-a{alpha:g}"
 
@@ -50,12 +62,14 @@ def alpha_sweep(params: Params, *, alphas: Sequence[float], seeds: Sequence[int]
     rows = []
     for seed in seeds:
         for alpha in alphas:
-            p = params.replace(sampler="hybrid", alpha=float(alpha), align_weight=0.0, seed=int(seed))
+            p = arm_settings(seed_params(params, seed), "hybrid").replace(alpha=float(alpha))
             model_dir = train_dir(p) / "model"
             if not (model_dir / "modules.json").is_file():
                 train(p, run_dir=train_dir(p))
             arm = f"{alpha_arm(alpha)}-seed{seed}"
             paths = {ds: result_path(p, arm, ds) for ds in p.eval_sets}
+            if float(alpha) == params.alpha:  # the seed run's own hybrid arm: same model, same evaluation
+                paths = {ds: result_path(p, "hybrid", ds) for ds in p.eval_sets}
             if not all(path.is_file() for path in paths.values()):
                 paths = evaluate_model(p, arm=arm, model_path=str(model_dir))
             metrics = summary_metrics({ds: load_result(path) for ds, path in paths.items()})
@@ -81,8 +95,7 @@ def seed_runs(params_file: str | Path, seeds: Sequence[int], **overrides: Any) -
     base = load_yaml(params_file, **overrides)
     rows = []
     for seed in seeds:
-        root = Path(base.run_dir) / f"seed{seed}"
-        p = base.replace(seed=int(seed), run_dir=str(root), figures_dir=str(root / "figures"))
+        p = seed_params(base, seed)
         run(p)
         for arm, by_ds in collect_results(p).items():
             for metric, value in summary_metrics(by_ds).items():
@@ -90,32 +103,60 @@ def seed_runs(params_file: str | Path, seeds: Sequence[int], **overrides: Any) -
     return pd.DataFrame(rows)
 
 
+def mean_std_table(long: pd.DataFrame, by: str, order: Sequence[Any] | None = None) -> pd.DataFrame:
+    """Rows: ``by`` values (in ``order`` when given); columns: metrics; cells ``mean ± std (n)``."""
+    stats = mean_std(long, by)
+    cell = stats.apply(
+        lambda r: f"{r['mean']:.4f} ± {r['std']:.4f} (n={int(r['n'])})"
+        if r["n"] > 1
+        else f"{r['mean']:.4f} (n=1)",
+        axis=1,
+    )
+    table = stats.assign(cell=cell).pivot(index=by, columns="metric", values="cell")
+    return table if order is None else table.reindex([v for v in order if v in table.index])
+
+
 def seeds_table(long: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
-    """Rows: arms (in ``arms`` order); columns: metrics; cells ``mean ± std (n)``."""
-    stats = mean_std(long, "arm")
-    cell = stats.apply(lambda r: f"{r['mean']:.4f} ± {r['std']:.4f} (n={int(r['n'])})", axis=1)
-    table = stats.assign(cell=cell).pivot(index="arm", columns="metric", values="cell")
-    return table.reindex([a for a in arms if a in table.index])
+    """Rows: arms (in ``arms`` order); columns: metrics; cells ``mean ± std (n)`` over seeds."""
+    return mean_std_table(long, "arm", arms)
+
+
+def seed_significance(params: Params, seeds: Sequence[int]) -> dict[int, pd.DataFrame]:
+    """Each seed run's paired significance table (``table_significance_all.csv`` of ``06_compare``)."""
+    from hybridlib.runs import figures_dir
+
+    out = {}
+    for seed in seeds:
+        path = figures_dir(seed_params(params, seed)) / "table_significance_all.csv"
+        if path.is_file():
+            out[int(seed)] = pd.read_csv(path)
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
     from hybridlib.config import REPO_ROOT
     from hybridlib.io import write_text
     from hybridlib.runs import figures_dir
-    from hybridlib.tables import write_table
+    from hybridlib.tables import seed_answers, seed_comparisons, write_table
 
     parser = argparse.ArgumentParser(description="Repeated seeds of the whole pipeline.")
     parser.add_argument("what", choices=["seeds"])
     parser.add_argument("--params", default="params/default.yaml")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--run-dir", default="runs/seeds")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override parameters")
     ns = parser.parse_args(argv)
-    long = seed_runs(REPO_ROOT / ns.params, ns.seeds, run_dir=ns.run_dir)
-    params = load_yaml(REPO_ROOT / ns.params)
-    root = run_root(params.replace(run_dir=ns.run_dir))
-    write_text(root / "seeds_long.csv", long.to_csv(index=False))
-    write_table(seeds_table(long, params.arms), figures_dir(params) / "table_seeds")
-    print(seeds_table(long, params.arms).to_string())
+    overrides = dict(item.split("=", 1) for item in ns.set)
+    long = seed_runs(REPO_ROOT / ns.params, ns.seeds, **overrides)
+    params = load_yaml(REPO_ROOT / ns.params, **overrides)
+    figures = figures_dir(params)
+    write_text(run_root(params) / "seeds_long.csv", long.to_csv(index=False))
+    table = seeds_table(long, params.arms)
+    write_table(table, figures / "table_seeds")
+    comparisons = seed_comparisons(long, seed_significance(params, ns.seeds))
+    write_table(comparisons, figures / "table_seed_comparisons")
+    write_text(figures / "answers_seeds.md", seed_answers(comparisons))
+    print(table.to_string())
+    print(seed_answers(comparisons))
 
 
 if __name__ == "__main__":

@@ -231,3 +231,84 @@ def research_answers(results: Results, sig: pd.DataFrame) -> str:
                 f"p = {row['p_value']:.3g}."
             )
     return "\n".join(lines) + "\n"
+
+
+# (long-table metric, significance-table metric, arm, baseline, lower is better, label) per LAReQA set;
+# the TyDi QA rows follow in SEED_TYDI_COMPARISONS.
+SEED_LAREQA_COMPARISONS = [
+    ("mo mAP", "mo", "hybrid", "monolingual", False, "hybrid vs X-X-mono on Mo."),
+    ("cr mAP", "cr", "hybrid", "crosslingual", False, "hybrid vs X-Y on Cr."),
+    ("mul mAP", "mul", "hybrid", "crosslingual", False, "hybrid vs X-Y on Mul."),
+    ("rank distance", "rank_distance", "hybrid", "monolingual", True, "hybrid vs X-X-mono, rank distance"),
+    ("rank distance", "rank_distance", "hybrid", "crosslingual", True, "hybrid vs X-Y, rank distance"),
+]
+SEED_TYDI_COMPARISONS = [
+    ("mAP", "mono_mAP", "hybrid+align", "multilingual", False, "hybrid+align vs multilingual, all languages"),
+    (
+        "mAP unseen",
+        "mono_mAP_unseen",
+        "hybrid+align",
+        "multilingual",
+        False,
+        "hybrid+align vs multilingual, unseen languages",
+    ),
+    ("mAP", "mono_mAP", "hybrid+align", "hybrid", False, "hybrid+align vs hybrid (the alignment term alone)"),
+]
+
+
+def seed_comparisons(long: pd.DataFrame, sig_by_seed: Mapping[int, pd.DataFrame]) -> pd.DataFrame:
+    """The research question's comparisons repeated over seeds.
+
+    ``long`` has columns ``arm, seed, metric, value`` (:func:`hybridlib.sweep.seed_runs`); ``sig_by_seed``
+    maps a seed to that run's significance table (:func:`significance_table`). Per comparison: the
+    per-seed differences arm − baseline, their mean and sample std, how many seeds favour the arm
+    (higher mAP, lower rank distance), and each seed's paired permutation p-value (per question).
+    """
+    rows = []
+    datasets = sorted({m.split(" ", 1)[0] for m in long["metric"]})
+    for ds in datasets:
+        tydi = f"{ds} mAP" in set(long["metric"])
+        for metric, sig_metric, arm, baseline, lower, label in (
+            SEED_TYDI_COMPARISONS if tydi else SEED_LAREQA_COMPARISONS
+        ):
+            rows_of_metric = long[long["metric"] == f"{ds} {metric}"]
+            values = rows_of_metric.pivot(index="seed", columns="arm", values="value")
+            if arm not in values or baseline not in values:
+                continue
+            diff = (values[arm] - values[baseline]).dropna()
+            if diff.empty:
+                continue
+            p_values = []
+            for seed in diff.index:
+                sig = sig_by_seed.get(int(seed), pd.DataFrame())
+                row = _sig_row(sig, ds, sig_metric, baseline, arm)
+                row = row if row is not None else _sig_row(sig, ds, sig_metric, arm, baseline)
+                p_values.append(float(row["p_value"]) if row is not None else np.nan)
+            rows.append(
+                {
+                    "dataset": ds,
+                    "comparison": label,
+                    "arm": arm,
+                    "baseline": baseline,
+                    "metric": metric,
+                    "n_seeds": len(diff),
+                    "n_favour_arm": int(((diff < 0) if lower else (diff > 0)).sum()),
+                    "diff_mean": float(diff.mean()),
+                    "diff_std": float(diff.std(ddof=1)) if len(diff) > 1 else np.nan,
+                    "p_values": " ".join(f"{p:.3g}" for p in p_values),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def seed_answers(comparisons: pd.DataFrame) -> str:
+    """One sentence per row of :func:`seed_comparisons`, every number read from it."""
+    lines = []
+    for r in comparisons.itertuples(index=False):
+        spread = f" ± {r.diff_std:.4f}" if np.isfinite(r.diff_std) else ""
+        lines.append(
+            f"- **{r.dataset}, {r.comparison}:** {r.arm} better in {r.n_favour_arm} of {r.n_seeds} seeds; "
+            f"{r.metric} difference {r.diff_mean:+.4f}{spread} (mean ± std over seeds; "
+            f"per-seed paired permutation p: {r.p_values.replace(' ', ', ')})."
+        )
+    return "\n".join(lines) + "\n"

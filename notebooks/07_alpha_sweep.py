@@ -51,13 +51,14 @@ P = hp.from_notebook(globals(), _before)
 
 from hybridlib.plots import sweep_plot
 from hybridlib.runs import figures_dir as figures
-from hybridlib.sweep import alpha_sweep, mean_std
+from hybridlib.sweep import alpha_sweep, mean_std, mean_std_table
 from hybridlib.tables import write_table
 
 long = alpha_sweep(P, alphas=P.alphas, seeds=P.seeds)
 summary = mean_std(long, "alpha")
-write_table(summary.set_index(["metric", "alpha"]), figures(P) / "table_alpha_sweep")
-summary.pivot(index="alpha", columns="metric", values="mean")
+table = mean_std_table(long, "alpha", P.alphas)
+write_table(table, figures(P) / "table_alpha_sweep")
+table
 
 # %%
 sweep_plot(summary, title=f"hybrid: metrics against α (seeds {P.seeds})", path=figures(P) / "alpha_sweep.png")

@@ -7,7 +7,8 @@ import pandas as pd
 from test_tables import RESULTS
 
 from hybridlib.params import load_yaml
-from hybridlib.sweep import alpha_sweep, mean_std, seeds_table, summary_metrics
+from hybridlib.sweep import alpha_sweep, mean_std, mean_std_table, seed_params, seeds_table, summary_metrics
+from hybridlib.tables import seed_answers, seed_comparisons
 
 
 def test_summary_metrics_and_seed_aggregation():
@@ -41,3 +42,60 @@ def test_alpha_sweep_trains_and_evaluates_each_alpha(tmp_path):
     # A second call reuses models and results instead of recomputing them.
     again = alpha_sweep(params, alphas=[0.0, 1.0], seeds=[0])
     pd.testing.assert_frame_equal(long, again)
+
+
+def test_seed_params_main_run_is_its_own_seed():
+    params = load_yaml(Path(__file__).resolve().parent.parent / "params" / "tiny.yaml", seed=0)
+    assert seed_params(params, 0) is params
+    other = seed_params(params, 2)
+    assert other.seed == 2 and Path(other.run_dir) == Path(params.run_dir) / "seed2"
+    assert Path(other.figures_dir) == Path(params.run_dir) / "seed2" / "figures"
+
+
+def test_mean_std_table_single_value_has_no_spread():
+    long = pd.DataFrame([{"alpha": 0.5, "metric": "m", "value": 0.25}])
+    assert mean_std_table(long, "alpha").loc[0.5, "m"] == "0.2500 (n=1)"
+
+
+def _long(values: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"arm": arm, "seed": seed, "metric": metric, "value": v}
+            for (arm, metric), vs in values.items()
+            for seed, v in enumerate(vs)
+        ]
+    )
+
+
+def test_seed_comparisons_known_differences_and_p_values():
+    long = _long(
+        {
+            ("hybrid", "xquad-r mo mAP"): [0.60, 0.62, 0.55],
+            ("monolingual", "xquad-r mo mAP"): [0.50, 0.52, 0.60],
+            ("hybrid", "xquad-r rank distance"): [10.0, 12.0, 11.0],
+            ("monolingual", "xquad-r rank distance"): [11.0, 14.0, 12.0],
+            ("hybrid+align", "tydiqa-goldp mAP"): [0.9, 0.8, 0.7],
+            ("multilingual", "tydiqa-goldp mAP"): [0.8, 0.8, 0.8],
+        }
+    )
+    # Seed 1's table lists the pair the other way round (baseline/arm swapped): p is two-sided, so it counts.
+    def sig_row(baseline: str, arm: str, p: float) -> pd.DataFrame:
+        row = {"dataset": "xquad-r", "metric": "mo", "baseline": baseline, "arm": arm, "p_value": p}
+        return pd.DataFrame([row])
+
+    sig = {0: sig_row("monolingual", "hybrid", 0.01), 1: sig_row("hybrid", "monolingual", 0.2)}
+    table = seed_comparisons(long, sig).set_index("comparison")
+    mo = table.loc["hybrid vs X-X-mono on Mo."]
+    assert mo["n_seeds"] == 3 and mo["n_favour_arm"] == 2
+    assert np.isclose(mo["diff_mean"], (0.10 + 0.10 - 0.05) / 3)
+    assert np.isclose(mo["diff_std"], np.std([0.10, 0.10, -0.05], ddof=1))
+    assert mo["p_values"] == "0.01 0.2 nan"
+    rd = table.loc["hybrid vs X-X-mono, rank distance"]
+    assert rd["n_favour_arm"] == 3 and np.isclose(rd["diff_mean"], -4 / 3)  # lower is better
+    tydi = table.loc["hybrid+align vs multilingual, all languages"]
+    assert tydi["n_favour_arm"] == 1 and np.isclose(tydi["diff_mean"], 0.0, atol=1e-12)
+    # Comparisons whose arms have no values (X-Y, unseen languages, hybrid) are left out, not invented.
+    assert "hybrid vs X-Y on Cr." not in table.index
+    assert "hybrid+align vs hybrid (the alignment term alone)" not in table.index
+    text = seed_answers(seed_comparisons(long, sig))
+    assert "hybrid better in 2 of 3 seeds" in text and "p: 0.01, 0.2, nan" in text
