@@ -35,21 +35,32 @@ def bench_matmul(sizes: Sizes, threads: int) -> dict[str, Any]:
     return out
 
 
-def run_child(what: str, sizes_quick: bool, threads: int) -> dict[str, Any]:
+def start_child(what: str, sizes_quick: bool, threads: int) -> subprocess.Popen:
     """Measure ``what`` in a fresh interpreter (so the rows do not contaminate each other's peak)."""
     cmd = [sys.executable, "-m", "bench.memory", what, "--threads", str(threads)]
     if sizes_quick:
         cmd.append("--quick")
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def child_result(what: str, proc: subprocess.Popen) -> dict[str, Any]:
+    stdout, stderr = proc.communicate()
     if proc.returncode != 0:
-        raise RuntimeError(f"memory child {what!r} failed:\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"memory child {what!r} failed:\n{stderr[-4000:]}")
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+MEMORY_CHILDREN = ("encode", "train", "train_bare")
 
 
 def bench_memory(sizes: Sizes, quick: bool, threads: int) -> dict[str, Any]:
-    return {
-        "encode_texts_per_kind": sizes.memory_texts,
-        "train_pairs": sizes.train_batch,
-        **{what: run_child(what, quick, threads) for what in ("encode", "train", "train_bare")},
-    }
+    """Peak RSS of each child. A full run measures them one after another with the benchmark's threads;
+    ``--quick`` (the smoke test) starts all three at once with one thread each: peaks are per process,
+    so only the wall time changes, and most of a toy child's time is importing torch and loading."""
+    if quick:
+        procs = {what: start_child(what, quick, 1) for what in MEMORY_CHILDREN}
+        children = {what: child_result(what, proc) for what, proc in procs.items()}
+    else:
+        children = {what: child_result(what, start_child(what, quick, threads)) for what in MEMORY_CHILDREN}
+    return {"encode_texts_per_kind": sizes.memory_texts, "train_pairs": sizes.train_batch, **children}
