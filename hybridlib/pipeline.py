@@ -181,6 +181,16 @@ def run(params: Params, *, force: bool = False, only: list[str] | None = None) -
     return report
 
 
+def stage_seconds(params: Params) -> dict[str, float]:
+    """Notebook seconds of each stage's last run, from its stamp (stages never run are left out)."""
+    out = {}
+    for stage in build_stages(params):
+        stamp_file = run_root(params) / ".stamps" / f"{stage.id}.json"
+        if stamp_file.is_file():
+            out[stage.id] = float(json.loads(stamp_file.read_text()).get("seconds", float("nan")))
+    return out
+
+
 def machine_description() -> str:
     cpu = platform.processor() or platform.machine()
     try:

@@ -101,6 +101,38 @@ def test_second_run_recomputes_nothing(tiny_run):
     assert len(report["stages"]) == len(build_stages(params))
 
 
+def test_report_fills_the_readme_between_its_markers(tiny_run, tmp_path):
+    from hybridlib.report import END, START, update_readme
+
+    params, _, _ = tiny_run
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{START}\nstale numbers\n{END}\ntail\n")
+    update_readme(params, readme)
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith(f"{END}\ntail\n") and "stale" not in text
+    assert f"Its {len(build_stages(params))} stages took" in text
+    assert "| hybrid+align | 2 |" in text and "#### Table 1" in text
+    readme.write_text("no markers")
+    with pytest.raises(ValueError, match="no results markers"):
+        update_readme(params, readme)
+
+
+def test_seeds_reuse_the_main_run_and_aggregate_over_seeds(tiny_run):
+    from hybridlib.sweep import main as sweep_main
+
+    _, root, overrides = tiny_run
+    sweep_main(["seeds", "--params", "params/tiny.yaml", "--seeds", "0", "1", "--set", *overrides])
+    # Seed 0 is the main run itself (nothing recomputed); seed 1 ran beside it.
+    report = json.loads((root / "run" / "pipeline.json").read_text())
+    assert {s["status"] for s in report["stages"].values()} == {"up to date"}
+    assert (root / "run" / "seed1" / "results" / "hybrid+align" / "xquad-r.json").is_file()
+    seeds = (root / "figures" / "table_seeds.md").read_text()
+    assert "(n=2)" in seeds and "hybrid+align" in seeds
+    answers = (root / "figures" / "answers_seeds.md").read_text()
+    assert "hybrid+align vs multilingual, all languages:** hybrid+align better in" in answers
+    assert "of 2 seeds" in answers
+
+
 def papermill(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "papermill", *args, "--kernel", "hybridlib"],
