@@ -44,9 +44,11 @@ bench: $(STAMP)
 # Not part of `make run` (each takes several times its 30 minutes).
 seeds: $(STAMP)
 	$(BIN)/python -m hybridlib.sweep seeds --params $(PARAMS) --seeds 0 1 2
+	$(BIN)/python -m hybridlib.report --params $(PARAMS)
 
 alpha-sweep: $(STAMP)
 	$(BIN)/papermill notebooks/07_alpha_sweep.ipynb runs/alpha_sweep.ipynb -f $(PARAMS) -y "seeds: [0, 1, 2]" -k $(KERNEL)
+	$(BIN)/python -m hybridlib.report --params $(PARAMS)
 
 lock: $(STAMP)
 	@{ echo "# Exact versions for reproducible installs (generated from a working .venv by 'make lock')."; \

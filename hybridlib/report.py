@@ -111,7 +111,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Rewrite the README results section from files on disk.")
     parser.add_argument("--params", default="params/default.yaml")
     ns = parser.parse_args(argv)
-    print(f"updated {update_readme(load_yaml(REPO_ROOT / ns.params))}")
+    params = load_yaml(REPO_ROOT / ns.params)
+    if Path(params.figures_dir) != Path("figures"):  # other parameter sets keep their figures elsewhere
+        print(f"README.md reports figures/ only; {ns.params} writes to {params.figures_dir}: left alone")
+        return
+    print(f"updated {update_readme(params)}")
 
 
 if __name__ == "__main__":
