@@ -68,9 +68,10 @@ def alpha_sweep(params: Params, *, alphas: Sequence[float], seeds: Sequence[int]
                 train(p, run_dir=train_dir(p))
             arm = f"{alpha_arm(alpha)}-seed{seed}"
             paths = {ds: result_path(p, arm, ds) for ds in p.eval_sets}
-            if float(alpha) == params.alpha:  # the seed run's own hybrid arm: same model, same evaluation
-                paths = {ds: result_path(p, "hybrid", ds) for ds in p.eval_sets}
-            if not all(path.is_file() for path in paths.values()):
+            main_arm = {ds: result_path(p, "hybrid", ds) for ds in p.eval_sets}
+            if float(alpha) == params.alpha and all(path.is_file() for path in main_arm.values()):
+                paths = main_arm  # the seed run's own hybrid arm: the same model, evaluated the same way
+            elif not all(path.is_file() for path in paths.values()):
                 paths = evaluate_model(p, arm=arm, model_path=str(model_dir))
             metrics = summary_metrics({ds: load_result(path) for ds, path in paths.items()})
             rows += [

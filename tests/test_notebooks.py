@@ -117,11 +117,18 @@ def test_report_fills_the_readme_between_its_markers(tiny_run, tmp_path):
         update_readme(params, readme)
 
 
-def test_seeds_reuse_the_main_run_and_aggregate_over_seeds(tiny_run):
+@pytest.fixture(scope="module")
+def seeded_run(tiny_run):
+    """``make seeds`` with seeds 0 and 1 on top of the tiny run (which is seed 0)."""
     from hybridlib.sweep import main as sweep_main
 
-    _, root, overrides = tiny_run
+    _, _, overrides = tiny_run
     sweep_main(["seeds", "--params", "params/tiny.yaml", "--seeds", "0", "1", "--set", *overrides])
+    return tiny_run
+
+
+def test_seeds_reuse_the_main_run_and_aggregate_over_seeds(seeded_run):
+    _, root, _ = seeded_run
     # Seed 0 is the main run itself (nothing recomputed); seed 1 ran beside it.
     report = json.loads((root / "run" / "pipeline.json").read_text())
     assert {s["status"] for s in report["stages"].values()} == {"up to date"}
@@ -131,6 +138,21 @@ def test_seeds_reuse_the_main_run_and_aggregate_over_seeds(tiny_run):
     answers = (root / "figures" / "answers_seeds.md").read_text()
     assert "hybrid+align vs multilingual, all languages:** hybrid+align better in" in answers
     assert "of 2 seeds" in answers
+
+
+def test_alpha_sweep_at_the_main_alpha_reuses_the_seed_runs(seeded_run):
+    from hybridlib.runs import load_result
+    from hybridlib.sweep import alpha_sweep, seed_params, summary_metrics
+
+    params, root, _ = seeded_run
+    before = sorted(p.name for p in (root / "run").rglob("*") if p.is_dir())
+    long = alpha_sweep(params, alphas=[params.alpha], seeds=[0, 1])
+    assert sorted(p.name for p in (root / "run").rglob("*") if p.is_dir()) == before  # nothing new
+    for seed in (0, 1):
+        p = seed_params(params, seed)
+        expected = summary_metrics({ds: load_result(result_path(p, "hybrid", ds)) for ds in p.eval_sets})
+        got = long[long["seed"] == seed].set_index("metric")["value"].to_dict()
+        assert got == expected
 
 
 def papermill(*args: str) -> subprocess.CompletedProcess:

@@ -123,3 +123,20 @@ def test_hybrid_align_trains_and_saves_a_loadable_model(tmp_path):
     np.testing.assert_array_equal(base[key].numpy(), tuned[key].numpy())
     layer = "0.model.encoder.layer.0.attention.self.query.weight"
     assert not np.allclose(base[layer].numpy(), tuned[layer].numpy())
+
+
+class RecordCheckpointing(TrainerCallback):
+    def __init__(self):
+        self.seen: list[bool] = []
+
+    def on_step_begin(self, args, state, control, model=None, **kwargs):
+        self.seen.append(bool(model[0].auto_model.is_gradient_checkpointing))
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_gradient_checkpointing_parameter_reaches_the_encoder(tmp_path, enabled):
+    params = validate({**TINY, "max_steps": 1, "sampler": "multilingual", "gradient_checkpointing": enabled})
+    record = RecordCheckpointing()
+    result = train(params, run_dir=tmp_path / "run", extra_callbacks=[record])
+    assert record.seen == [enabled]
+    assert np.isfinite(result.log["loss"]).all()
