@@ -107,3 +107,20 @@ def test_machine_and_memory_numbers(quick_results):
         mem = quick_results["memory"][what]
         for key in ("peak_rss_mib", "load_peak_rss_mib", "work_peak_rss_mib", "rss_after_load_mib"):
             _positive(mem[key], f"memory {what} {key}")
+
+
+@pytest.mark.slow
+def test_readme_table_reads_every_row_from_the_results(quick_results, tmp_path):
+    from bench.table import END, START, readme_table, update_readme
+
+    table = readme_table(quick_results, "quick.json")
+    assert "quick (toy sizes) run" in table
+    rows = ("| 1 encoding", "| 2 exact mAP", "| 3 one training step", "| 4 top-", "| 5 machine", "| 6 peak")
+    for row in rows:
+        assert row in table
+    speedup = f"**{quick_results['map']['speedup']:.1f}×**"
+    assert speedup in table
+    readme = tmp_path / "README.md"
+    readme.write_text(f"before\n{START}\nold\n{END}\nafter\n")
+    update_readme(table, readme)
+    assert readme.read_text() == f"before\n{START}\n{table}\n{END}\nafter\n"
