@@ -265,9 +265,11 @@ def seed_comparisons(long: pd.DataFrame, sig_by_seed: Mapping[int, pd.DataFrame]
     (higher mAP, lower rank distance), and each seed's paired permutation p-value (per question).
     """
     rows = []
-    datasets = sorted({m.split(" ", 1)[0] for m in long["metric"]})
+    metrics = set(long["metric"])
+    # LAReQA sets first, then TyDi QA (the order of the research questions)
+    datasets = sorted({m.split(" ", 1)[0] for m in metrics}, key=lambda ds: (f"{ds} mAP" in metrics, ds))
     for ds in datasets:
-        tydi = f"{ds} mAP" in set(long["metric"])
+        tydi = f"{ds} mAP" in metrics
         for metric, sig_metric, arm, baseline, lower, label in (
             SEED_TYDI_COMPARISONS if tydi else SEED_LAREQA_COMPARISONS
         ):
@@ -303,12 +305,13 @@ def seed_comparisons(long: pd.DataFrame, sig_by_seed: Mapping[int, pd.DataFrame]
 
 def seed_answers(comparisons: pd.DataFrame) -> str:
     """One sentence per row of :func:`seed_comparisons`, every number read from it."""
+    names = {"mo mAP": "Mo. mAP", "cr mAP": "Cr. mAP", "mul mAP": "Mul. mAP", "mAP unseen": "mAP"}
     lines = []
     for r in comparisons.itertuples(index=False):
         spread = f" ± {r.diff_std:.4f}" if np.isfinite(r.diff_std) else ""
         lines.append(
             f"- **{r.dataset}, {r.comparison}:** {r.arm} better in {r.n_favour_arm} of {r.n_seeds} seeds; "
-            f"{r.metric} difference {r.diff_mean:+.4f}{spread} (mean ± std over seeds; "
+            f"{names.get(r.metric, r.metric)} difference {r.diff_mean:+.4f}{spread} (mean ± std over seeds; "
             f"per-seed paired permutation p: {r.p_values.replace(' ', ', ')})."
         )
     return "\n".join(lines) + "\n"
