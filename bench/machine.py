@@ -60,7 +60,13 @@ def bench_memory(sizes: Sizes, quick: bool, threads: int) -> dict[str, Any]:
     so only the wall time changes, and most of a toy child's time is importing torch and loading."""
     if quick:
         procs = {what: start_child(what, quick, 1) for what in MEMORY_CHILDREN}
-        children = {what: child_result(what, proc) for what, proc in procs.items()}
+        try:
+            children = {what: child_result(what, proc) for what, proc in procs.items()}
+        finally:  # one failed child: do not leave the others running
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
     else:
         children = {what: child_result(what, start_child(what, quick, threads)) for what in MEMORY_CHILDREN}
     return {"encode_texts_per_kind": sizes.memory_texts, "train_pairs": sizes.train_batch, **children}

@@ -216,6 +216,17 @@ def load_yaml(path: str | os.PathLike, **overrides: Any) -> Params:
         raise ParameterError(f"{path}: {err}") from None
 
 
+def parse_overrides(items: Iterable[str]) -> dict[str, str]:
+    """``["key=value", ...]`` from a command line (``--set``) as a mapping; values are validated later."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"--set expects KEY=VALUE (e.g. --set max_steps=100), got {item!r}")
+        out[key.strip()] = value
+    return out
+
+
 def from_notebook(namespace: Mapping[str, Any], before: Iterable[str]) -> Params:
     """Validate the parameters a notebook received.
 

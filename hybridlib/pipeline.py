@@ -27,7 +27,7 @@ from typing import Any
 
 from hybridlib.config import REPO_ROOT
 from hybridlib.io import write_json
-from hybridlib.params import Params, arm_settings, load_yaml
+from hybridlib.params import Params, arm_settings, load_yaml, parse_overrides
 from hybridlib.runs import arm_model_path, figures_dir, result_path, run_root, train_dir
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -182,12 +182,17 @@ def run(params: Params, *, force: bool = False, only: list[str] | None = None) -
 
 
 def stage_seconds(params: Params) -> dict[str, float]:
-    """Notebook seconds of each stage's last run, from its stamp (stages never run are left out)."""
-    out = {}
+    """Notebook seconds of each stage's last run, for stages whose stamp matches ``params`` now
+    (a stage never run, or last run with other inputs, is left out)."""
+    out: dict[str, float] = {}
+    stamps: dict[str, str] = {}
     for stage in build_stages(params):
+        stamps[stage.id] = _stamp(stage, [stamps[d] for d in stage.deps])
         stamp_file = run_root(params) / ".stamps" / f"{stage.id}.json"
         if stamp_file.is_file():
-            out[stage.id] = float(json.loads(stamp_file.read_text()).get("seconds", float("nan")))
+            recorded = json.loads(stamp_file.read_text())
+            if recorded.get("stamp") == stamps[stage.id] and "seconds" in recorded:
+                out[stage.id] = float(recorded["seconds"])
     return out
 
 
@@ -217,12 +222,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="*", default=None, help="stage ids or notebook names to run")
     parser.add_argument("--no-readme", action="store_true", help="do not update README.md's results")
     ns = parser.parse_args(argv)
-    overrides = dict(item.split("=", 1) for item in ns.set)
+    overrides = parse_overrides(ns.set)
     params = load_yaml(REPO_ROOT / ns.params if not Path(ns.params).is_absolute() else ns.params, **overrides)
     report = run(params, force=ns.force, only=ns.only)
     print(f"pipeline finished in {report['wall_seconds']:.0f} s; figures in {figures_dir(params)}")
     ran = any(stage.get("status") == "ran" for stage in report["stages"].values())
-    # Only a run that computed something updates the README (a no-op run would report ~0 minutes).
+    # Only a run that computed something rewrites the README (a no-op run changes none of its inputs).
     if ran and not ns.no_readme and Path(params.figures_dir) == Path("figures"):
         from hybridlib.report import update_readme
 

@@ -112,6 +112,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--params", default="params/default.yaml")
     ns = parser.parse_args(argv)
     params = load_yaml(REPO_ROOT / ns.params)
+    if not (run_root(params) / "pipeline.json").is_file():
+        print(f"no {run_root(params) / 'pipeline.json'}: run `make run` first; README.md left alone")
+        return
     if Path(params.figures_dir) != Path("figures"):  # other parameter sets keep their figures elsewhere
         print(f"README.md reports figures/ only; {ns.params} writes to {params.figures_dir}: left alone")
         return

@@ -8,8 +8,10 @@
   other seed lives beside it in ``<run_dir>/seed<N>`` (see :func:`seed_params`).
 
 Runs and results already on disk are reused (training folders are named after their parameters), and
-both share the same folders: the α sweep's ``hybrid`` at the main α and a given seed is the seed run's
-``hybrid`` arm, trained and evaluated once.
+both share the same folders: the α sweep's ``hybrid`` at the main α and a given seed trains in the seed
+run's ``hybrid`` folder, and the sweep reuses that arm's results when they were written for that model
+with the same evaluation settings (:func:`same_evaluation`). Run ``make seeds`` first to train each
+such model once.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from hybridlib.params import Params, arm_settings, load_yaml
+from hybridlib.params import Params, arm_settings, load_yaml, parse_overrides
 from hybridlib.runs import collect_results, evaluate_model, load_result, result_path, run_root, train_dir
 
 
@@ -51,6 +53,30 @@ def seed_params(params: Params, seed: int) -> Params:
     return params.replace(seed=int(seed), run_dir=str(root), figures_dir=str(root / "figures"))
 
 
+# What decides an evaluation's numbers besides the model (see hybridlib.runs.evaluate_model).
+EVALUATION_FIELDS = (
+    "eval_sets",
+    "eval_max_paragraphs",
+    "tydi_max_questions",
+    "eval_max_seq_length",
+    "precision",
+)
+
+
+def same_evaluation(paths: dict[str, Path], params: Params, model_dir: Path) -> bool:
+    """Whether every result file exists and was written for the model in ``model_dir`` with the
+    evaluation settings of ``params`` (so reusing it cannot mix models or evaluation pools)."""
+    for path in paths.values():
+        if not path.is_file():
+            return False
+        written = load_result(path).get("parameters", {})
+        if Path(str(written.get("model_path"))).resolve() != Path(model_dir).resolve():
+            return False
+        if any(written.get(f) != getattr(params, f) for f in EVALUATION_FIELDS):
+            return False
+    return True
+
+
 def alpha_arm(alpha: float) -> str:
     return f"hybrid-a{alpha:g}"
 
@@ -69,9 +95,9 @@ def alpha_sweep(params: Params, *, alphas: Sequence[float], seeds: Sequence[int]
             arm = f"{alpha_arm(alpha)}-seed{seed}"
             paths = {ds: result_path(p, arm, ds) for ds in p.eval_sets}
             main_arm = {ds: result_path(p, "hybrid", ds) for ds in p.eval_sets}
-            if float(alpha) == params.alpha and all(path.is_file() for path in main_arm.values()):
+            if float(alpha) == params.alpha and same_evaluation(main_arm, p, model_dir):
                 paths = main_arm  # the seed run's own hybrid arm: the same model, evaluated the same way
-            elif not all(path.is_file() for path in paths.values()):
+            elif not same_evaluation(paths, p, model_dir):
                 paths = evaluate_model(p, arm=arm, model_path=str(model_dir))
             metrics = summary_metrics({ds: load_result(path) for ds, path in paths.items()})
             rows += [
@@ -89,8 +115,8 @@ def mean_std(long: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def seed_runs(params_file: str | Path, seeds: Sequence[int], **overrides: Any) -> pd.DataFrame:
-    """Run the whole pipeline once per seed (``<run_dir>/seed<N>``) and collect every arm's headline
-    numbers: long table ``arm, seed, metric, value``."""
+    """Run the whole pipeline once per seed (in the folders of :func:`seed_params`) and collect every
+    arm's headline numbers: long table ``arm, seed, metric, value``."""
     from hybridlib.pipeline import run
 
     base = load_yaml(params_file, **overrides)
@@ -146,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override parameters")
     ns = parser.parse_args(argv)
-    overrides = dict(item.split("=", 1) for item in ns.set)
+    overrides = parse_overrides(ns.set)
     long = seed_runs(REPO_ROOT / ns.params, ns.seeds, **overrides)
     params = load_yaml(REPO_ROOT / ns.params, **overrides)
     figures = figures_dir(params)

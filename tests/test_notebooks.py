@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,8 @@ def tiny_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny")
     overrides = [f"run_dir={root / 'run'}", f"figures_dir={root / 'figures'}"]
     pipeline_main(["--params", "params/tiny.yaml", "--no-readme", "--set", *overrides])
+    # later tests re-run the pipeline (which rewrites pipeline.json): keep the first run's report
+    shutil.copy(root / "run" / "pipeline.json", root / "first_pipeline.json")
     params = load_yaml(
         REPO / "params/tiny.yaml", run_dir=str(root / "run"), figures_dir=str(root / "figures")
     )
@@ -58,7 +61,7 @@ def tiny_run(tmp_path_factory):
 
 def test_pipeline_trains_every_arm_and_writes_sane_results(tiny_run):
     params, root, _ = tiny_run
-    report = json.loads((root / "run" / "pipeline.json").read_text())
+    report = json.loads((root / "first_pipeline.json").read_text())
     assert all(s["status"] == "ran" for s in report["stages"].values())
     from hybridlib.params import arm_settings
 
@@ -141,8 +144,9 @@ def test_seeds_reuse_the_main_run_and_aggregate_over_seeds(seeded_run):
 
 
 def test_alpha_sweep_at_the_main_alpha_reuses_the_seed_runs(seeded_run):
+    from hybridlib.params import arm_settings
     from hybridlib.runs import load_result
-    from hybridlib.sweep import alpha_sweep, seed_params, summary_metrics
+    from hybridlib.sweep import alpha_sweep, same_evaluation, seed_params, summary_metrics
 
     params, root, _ = seeded_run
     before = sorted(p.name for p in (root / "run").rglob("*") if p.is_dir())
@@ -153,6 +157,13 @@ def test_alpha_sweep_at_the_main_alpha_reuses_the_seed_runs(seeded_run):
         expected = summary_metrics({ds: load_result(result_path(p, "hybrid", ds)) for ds in p.eval_sets})
         got = long[long["seed"] == seed].set_index("metric")["value"].to_dict()
         assert got == expected
+    # Results of another evaluation pool or another model are not reused.
+    hybrid = arm_settings(params, "hybrid")
+    paths = {ds: result_path(hybrid, "hybrid", ds) for ds in hybrid.eval_sets}
+    model_dir = train_dir(hybrid) / "model"
+    assert same_evaluation(paths, hybrid, model_dir)
+    assert not same_evaluation(paths, hybrid.replace(eval_max_paragraphs=2), model_dir)
+    assert not same_evaluation(paths, hybrid, train_dir(arm_settings(params, "multilingual")) / "model")
 
 
 def papermill(*args: str) -> subprocess.CompletedProcess:

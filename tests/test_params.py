@@ -102,3 +102,15 @@ def test_list_parameters_accept_yaml_text():
     assert p.seeds == [0, 1, 2] and p.alphas == [0.0, 0.5]
     with pytest.raises(ParameterError, match="alphas"):
         validate({"alphas": [0.5, 2.0]})
+
+
+def test_command_line_overrides_need_key_equals_value():
+    from hybridlib.params import ParameterError, parse_overrides
+
+    assert parse_overrides(["max_steps=100", "arms=a,b", "data_dir="]) == {
+        "max_steps": "100",
+        "arms": "a,b",
+        "data_dir": "",
+    }
+    with pytest.raises(ParameterError, match="KEY=VALUE"):
+        parse_overrides(["max_steps"])
