@@ -32,8 +32,18 @@ def results_markdown(params: Params) -> str:
         "",
     ]
     parts += [training_time_table(params), ""]
+    # Seed and α-sweep outputs are shown only while they agree with this run (else they are stale).
+    seeds_ok = matches_main_run(run_root(params) / "seeds_long.csv", params, by="arm")
+    alpha_ok = matches_main_run(run_root(params) / "alpha_sweep_long.csv", params, by="alpha")
+    stale = [name for name, ok in (("make seeds", seeds_ok), ("make alpha-sweep", alpha_ok)) if ok is False]
+    if stale:
+        parts += [
+            f"_Left out: the outputs of {' and '.join(f'`{n}`' for n in stale)} disagree with this run's "
+            "own numbers (they come from other parameters); run it again._",
+            "",
+        ]
     seed_answers = figs / "answers_seeds.md"
-    if seed_answers.is_file():
+    if seed_answers.is_file() and seeds_ok:
         parts += [
             "#### Answers over seeds (`make seeds`; generated from `figures/table_seed_comparisons.csv`)",
             "",
@@ -56,9 +66,10 @@ def results_markdown(params: Params) -> str:
         ("Every arm over seeds: mean ± std (`make seeds`)", "table_seeds.md"),
         ("α sweep of `hybrid`: mean ± std over seeds (`make alpha-sweep`)", "table_alpha_sweep.md"),
     ]
+    shown = {"table_seeds.md": seeds_ok, "table_alpha_sweep.md": alpha_ok, "alpha_sweep.png": alpha_ok}
     for title, name in sections:
         path = figs / name
-        if path.is_file():
+        if path.is_file() and shown.get(name, True):
             parts += [f"#### {title}", "", path.read_text().strip(), ""]
     for title, png in [
         ("mAP heatmaps (XQuAD-R)", "heatmaps_xquad-r.png"),
@@ -68,9 +79,35 @@ def results_markdown(params: Params) -> str:
         ("Training pairs", "pair_counts.png"),
         ("α sweep", "alpha_sweep.png"),
     ]:
-        if (figs / png).is_file():
+        if (figs / png).is_file() and shown.get(png, True):
             parts += [f"![{title}]({rel}/{png})", ""]
     return "\n".join(parts)
+
+
+def matches_main_run(long_csv: Path, params: Params, *, by: str) -> bool | None:
+    """Whether a seeds (``by="arm"``) or α-sweep (``by="alpha"``) long table holds, for this run's seed
+    (and α), the same headline numbers as this run's own result files; None when there is no table."""
+    import numpy as np
+    import pandas as pd
+
+    from hybridlib.runs import collect_results
+    from hybridlib.sweep import summary_metrics
+
+    if not long_csv.is_file():
+        return None
+    long = pd.read_csv(long_csv)
+    long = long[long["seed"] == params.seed]
+    results = collect_results(params)
+    if by == "alpha":
+        long = long[np.isclose(long["alpha"], params.alpha)].assign(arm="hybrid")
+    for arm, rows in long.groupby("arm"):
+        if arm not in results:
+            return False
+        current = summary_metrics(results[arm])
+        for metric, value in zip(rows["metric"], rows["value"], strict=True):
+            if metric not in current or not np.isclose(current[metric], value, rtol=0, atol=1e-9):
+                return False
+    return not long.empty
 
 
 def training_time_table(params: Params) -> str:

@@ -143,6 +143,21 @@ def test_seeds_reuse_the_main_run_and_aggregate_over_seeds(seeded_run):
     assert "of 2 seeds" in answers
 
 
+def test_readme_leaves_out_seed_tables_that_disagree_with_the_run(seeded_run, tmp_path):
+    import pandas as pd
+
+    from hybridlib.report import matches_main_run
+
+    params, root, _ = seeded_run
+    long_csv = root / "run" / "seeds_long.csv"
+    assert matches_main_run(long_csv, params, by="arm") is True
+    long = pd.read_csv(long_csv)
+    long.loc[(long["seed"] == params.seed) & (long["arm"] == "hybrid"), "value"] += 0.01
+    long.to_csv(tmp_path / "stale.csv", index=False)
+    assert matches_main_run(tmp_path / "stale.csv", params, by="arm") is False
+    assert matches_main_run(tmp_path / "missing.csv", params, by="arm") is None
+
+
 def test_alpha_sweep_at_the_main_alpha_reuses_the_seed_runs(seeded_run):
     from hybridlib.params import arm_settings
     from hybridlib.runs import load_result
