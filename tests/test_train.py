@@ -130,7 +130,8 @@ class RecordCheckpointing(TrainerCallback):
         self.seen: list[bool] = []
 
     def on_step_begin(self, args, state, control, model=None, **kwargs):
-        self.seen.append(bool(model[0].auto_model.is_gradient_checkpointing))
+        encoder = model[0].auto_model
+        self.seen.append(bool(encoder.is_activation_checkpointing))  # transformers v5 name
 
 
 @pytest.mark.parametrize("enabled", [False, True])
