@@ -41,3 +41,15 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
 def write_json(path: str | os.PathLike, obj: Any) -> Path:
     """Write ``obj`` as indented UTF-8 JSON atomically."""
     return write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+
+
+def replace_between_markers(path: str | os.PathLike, start: str, end: str, content: str) -> Path:
+    """Rewrite what lies between the lines ``start`` and ``end`` of a text file (e.g. a generated
+    README section) with ``content``, atomically; everything outside the markers is kept."""
+    path = Path(path)
+    text = path.read_text()
+    if start not in text or end not in text:
+        raise ValueError(f"{path} has no markers {start} ... {end}: add them where the content belongs")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return write_text(path, head + start + "\n" + content + "\n" + end + tail)

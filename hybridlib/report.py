@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from hybridlib.config import REPO_ROOT
-from hybridlib.io import write_text
+from hybridlib.io import replace_between_markers
 from hybridlib.params import Params, load_yaml
 from hybridlib.pipeline import stage_seconds
 from hybridlib.runs import figures_dir, run_root
@@ -133,13 +133,7 @@ def training_time_table(params: Params) -> str:
 
 
 def update_readme(params: Params, readme: Path | None = None) -> Path:
-    readme = readme or REPO_ROOT / "README.md"
-    text = readme.read_text()
-    if START not in text or END not in text:
-        raise ValueError(f"{readme} has no results markers ({START} ... {END})")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return write_text(readme, head + START + "\n" + results_markdown(params) + "\n" + END + tail)
+    return replace_between_markers(readme or REPO_ROOT / "README.md", START, END, results_markdown(params))
 
 
 def main(argv: list[str] | None = None) -> None:

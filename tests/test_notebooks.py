@@ -116,7 +116,7 @@ def test_report_fills_the_readme_between_its_markers(tiny_run, tmp_path):
     assert f"Its {len(build_stages(params))} stages took" in text
     assert "| hybrid+align | 2 |" in text and "#### Table 1" in text
     readme.write_text("no markers")
-    with pytest.raises(ValueError, match="no results markers"):
+    with pytest.raises(ValueError, match="has no markers"):
         update_readme(params, readme)
 
 
