@@ -5,8 +5,12 @@
   batch. ``CachedMultipleNegativesRankingLoss`` (GradCache) gives the same gradients for large
   batches in small memory, in mini-batches of ``cached_mini_batch`` rows.
 * Alignment (this project's extension): translation ranking with in-batch negatives on parallel
-  sentences, in both directions (src→tgt and tgt→src, as LaBSE's bidirectional dual-encoder loss),
-  scaled by the weight λ. λ multiplies the loss of the alignment batches only.
+  sentences in both directions, as LaBSE's bidirectional dual-encoder loss (Feng et al. 2022, eq. 2-3):
+  **one softmax per direction** — src_i against every tgt of the batch, and tgt_i against every src —
+  so a perfectly aligned batch has loss → 0 (a single softmax over both directions at once would
+  keep ``log 2``). The two directions' losses are averaged (LaBSE sums them: the factor 2 is absorbed
+  into λ) and scaled by the weight λ, which multiplies the loss of the alignment batches only.
+  LaBSE's additive margin is not used (margin 0): the paper that this repository extends has none.
 """
 
 from __future__ import annotations
@@ -50,6 +54,9 @@ def alignment_loss(model: Any, *, weight: float, temperature: float) -> nn.Modul
     from sentence_transformers.sentence_transformer import losses
 
     ranking = losses.MultipleNegativesRankingLoss(
-        model, scale=1.0 / temperature, directions=("query_to_doc", "doc_to_query")
+        model,
+        scale=1.0 / temperature,
+        directions=("query_to_doc", "doc_to_query"),
+        partition_mode="per_direction",  # LaBSE: one softmax per direction (not one joint softmax)
     )
     return WeightedLoss(ranking, weight)
