@@ -5,9 +5,14 @@
 
 Each stage is one notebook run with the parameters its ``parameters`` cell declares, taken from the
 YAML file (per arm for training and evaluation). A stage is skipped when its stamp
-(``<run_dir>/.stamps/<stage>.json``: a hash of its notebook, its parameters and the stamps of the
-stages it depends on) is unchanged and its outputs exist, so editing an evaluation parameter does
-not retrain, and a second ``make run`` with nothing changed takes seconds. Executed notebooks are
+(``<run_dir>/.stamps/<stage>.json``) is unchanged and its outputs exist. The stamp hashes the
+notebook, its parameters, the stamps of the stages it depends on, and what the stage reads
+(:func:`hybridlib.fingerprint.stage_inputs`): every ``hybridlib`` module the notebook can import,
+the dataset files its parameters name and the base model. So editing an evaluation parameter does
+not retrain, editing a module re-runs the stages that import it, and a second ``make run`` with
+nothing changed takes seconds. Training folders are named after the training identity
+(:func:`hybridlib.fingerprint.training_identity`), so a trained model is never reused for other
+training parameters, code or data. Executed notebooks are
 kept in ``<run_dir>/notebooks/``; a failed one as ``<stage>.failed.ipynb``.
 """
 
@@ -19,15 +24,16 @@ import datetime as dt
 import hashlib
 import json
 import os
-import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hybridlib.config import REPO_ROOT
+from hybridlib.fingerprint import stage_inputs
 from hybridlib.io import write_json
 from hybridlib.params import Params, arm_settings, load_yaml, parse_overrides
+from hybridlib.provenance import machine_description
 from hybridlib.runs import arm_model_path, figures_dir, result_path, run_root, train_dir
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -41,6 +47,8 @@ class Stage:
     parameters: dict[str, Any]
     outputs: list[Path]
     deps: list[str] = field(default_factory=list)
+    #: The base model the stage loads by name (None: none, or one trained by a dependency).
+    model: str | None = None
 
 
 def declared_parameters(notebook: str) -> list[str]:
@@ -71,7 +79,8 @@ def build_stages(params: Params) -> list[Stage]:
                 f"03_train-{arm}",
                 "03_train",
                 _inject("03_train", p),
-                [train_dir(p) / "model" / "modules.json"],
+                [train_dir(p) / "summary.json"],  # written last, after the model
+                model=p.model,
             )
         )
     evaluations = []
@@ -85,6 +94,7 @@ def build_stages(params: Params) -> list[Stage]:
                 _inject("04_evaluate", params, arm=arm, model_path=arm_model_path(params, arm)),
                 [result_path(params, arm, ds) for ds in params.eval_sets],
                 deps=[] if arm == "zero-shot" else [f"03_train-{arm}"],
+                model=params.model if arm == "zero-shot" else None,
             )
         )
     lareqa = [ds for ds in params.eval_sets if not ds.startswith("tydiqa")]
@@ -109,11 +119,21 @@ def build_stages(params: Params) -> list[Stage]:
     return stages
 
 
-def _stamp(stage: Stage, dep_stamps: list[str]) -> str:
+def stage_fingerprint(stage: Stage, dep_stamps: list[str]) -> dict[str, Any]:
+    """Everything a stage's outputs are computed from (hashed into its stamp, recorded beside it)."""
     # The .py pair is the source of truth (the .ipynb carries random cell ids that change on re-pairing).
-    notebook = (NOTEBOOKS / f"{stage.notebook}.py").read_bytes()
-    payload = json.dumps([stage.parameters, dep_stamps], sort_keys=True, default=str).encode()
-    return hashlib.sha256(notebook + payload).hexdigest()
+    notebook = NOTEBOOKS / f"{stage.notebook}.py"
+    return {
+        "notebook": hashlib.sha256(notebook.read_bytes()).hexdigest()[:16],
+        "parameters": stage.parameters,
+        "inputs": stage_inputs(stage.parameters, notebook, model=stage.model),
+        "dependencies": dep_stamps,
+    }
+
+
+def _stamp(stage: Stage, dep_stamps: list[str]) -> str:
+    payload = json.dumps(stage_fingerprint(stage, dep_stamps), sort_keys=True, default=str).encode()
+    return hashlib.sha256(payload).hexdigest()
 
 
 def run(params: Params, *, force: bool = False, only: list[str] | None = None) -> dict[str, Any]:
@@ -168,7 +188,8 @@ def run(params: Params, *, force: bool = False, only: list[str] | None = None) -
         missing = [str(p) for p in stage.outputs if not p.exists()]
         if missing:
             raise RuntimeError(f"stage {stage.id} ran but did not produce {missing}")
-        write_json(stamp_file, {"stamp": stamp, "parameters": stage.parameters, "seconds": round(seconds, 1)})
+        recorded = stage_fingerprint(stage, [stamps[d] for d in stage.deps])
+        write_json(stamp_file, {"stamp": stamp, **recorded, "seconds": round(seconds, 1)})
         report["stages"][stage.id] = {"status": "ran", "seconds": round(seconds, 1)}
         tqdm.write(f"[{time.strftime('%H:%M:%S')}] {stage.id} done in {seconds:.0f} s")
     report.update(
@@ -194,24 +215,6 @@ def stage_seconds(params: Params) -> dict[str, float]:
             if recorded.get("stamp") == stamps[stage.id] and "seconds" in recorded:
                 out[stage.id] = float(recorded["seconds"])
     return out
-
-
-def machine_description() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f", {kb / 1024**2:.0f} GB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return f"{cpu}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}"
 
 
 def main(argv: list[str] | None = None) -> None:

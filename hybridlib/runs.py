@@ -2,7 +2,8 @@
 
 Layout of ``<run_dir>`` (``params.run_dir``, relative paths resolve against the repository root)::
 
-    train/<run name>/            one training run (hybridlib.train): model/, train_log.csv, summary.json
+    train/<run name>-<identity>/ one training run (hybridlib.train): model/, train_log.csv, summary.json,
+                                 identity.json (what the model depends on; its digest ends the name)
     results/<arm>/<dataset>.json one evaluation (hybridlib.evaluate schema) + .per_query.npz + TREC files
     notebooks/<stage>.ipynb      executed copies of the notebooks (papermill)
     .stamps/<stage>.json         what each pipeline stage was computed from (hybridlib.pipeline)
@@ -12,7 +13,6 @@ Embeddings are cached under ``<cache>/embeddings`` keyed by model, text kind and
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -38,8 +38,11 @@ def figures_dir(params: Params) -> Path:
 
 
 def train_dir(params: Params) -> Path:
-    """Folder of the training run these parameters describe (named after the parameters)."""
-    return run_root(params) / "train" / run_name(params)
+    """Folder of the training run these parameters describe: a readable name, then the digest of the
+    training identity (every parameter, module, data file and base model the model depends on)."""
+    from hybridlib.fingerprint import training_digest
+
+    return run_root(params) / "train" / f"{run_name(params)}-{training_digest(params)}"
 
 
 def arm_model_path(params: Params, arm: str) -> str:
@@ -67,16 +70,6 @@ def collect_results(params: Params, arms: list[str] | None = None) -> dict[str, 
         if files:
             out[arm] = {f.stem: load_result(f) for f in files}
     return out
-
-
-def _model_fingerprint(model_path: str) -> str:
-    """Cache key part that changes when a model folder's weights change (name for hub models)."""
-    path = Path(model_path)
-    weights = sorted(path.glob("*.safetensors")) if path.is_dir() else []
-    if not weights:
-        return model_path
-    stats = [(w.name, w.stat().st_size, w.stat().st_mtime_ns) for w in weights]
-    return model_path + ":" + hashlib.sha256(repr(stats).encode()).hexdigest()[:16]
 
 
 def evaluation_sets(params: Params) -> dict[str, Any]:
@@ -116,7 +109,9 @@ def evaluate_model(params: Params, *, arm: str, model_path: str | None = None) -
         write_trec_qrels,
         write_trec_run_for,
     )
+    from hybridlib.fingerprint import model_fingerprint
     from hybridlib.model import load_encoder
+    from hybridlib.provenance import provenance
 
     model_path = model_path or arm_model_path(params, arm)
     encoder = load_encoder(
@@ -125,7 +120,7 @@ def evaluate_model(params: Params, *, arm: str, model_path: str | None = None) -
         threads=params.threads,
         max_seq_length=params.eval_max_seq_length,
     )
-    key = f"{_model_fingerprint(model_path)}|len{params.eval_max_seq_length}|{encoder.precision}"
+    key = f"{model_fingerprint(model_path)}|len{params.eval_max_seq_length}|{encoder.precision}"
     emb_cache = cache_dir() / "embeddings"
     # "Seen" = a language of the QA fine-tuning data; the same marking for every arm (zero-shot
     # included) so that tables compare like with like.
@@ -149,6 +144,11 @@ def evaluate_model(params: Params, *, arm: str, model_path: str | None = None) -
             )
         else:
             result = evaluate_lareqa(rset, q_emb, c_emb, model_name=arm, params=meta)
+        # How the embeddings were computed (cached ones were computed with the same key: model,
+        # sequence length and resolved precision).
+        result["provenance"] = provenance(
+            precision=encoder.precision, device=encoder.device, threads=encoder.threads
+        )
         path = result_path(params, arm, name)
         write_results(result, path)
         write_trec_run_for(path.with_suffix(".run"), rset, q_emb, c_emb, arm, index_kind=params.index)

@@ -104,6 +104,51 @@ def test_second_run_recomputes_nothing(tiny_run):
     assert len(report["stages"]) == len(build_stages(params))
 
 
+def _statuses(params) -> dict[str, str]:
+    """Each stage's status when nothing may run: ``up to date`` or ``not selected`` (= stale)."""
+    from hybridlib.pipeline import run
+
+    return {sid: s["status"] for sid, s in run(params, only=[])["stages"].items()}
+
+
+def test_editing_a_module_reruns_the_stages_that_import_it(tiny_run, tmp_path, monkeypatch):
+    from hybridlib import fingerprint
+    from hybridlib.fingerprint import code_closure
+    from hybridlib.pipeline import NOTEBOOKS, run
+
+    params, _, _ = tiny_run
+    copy = tmp_path / "hybridlib"
+    shutil.copytree(REPO / "hybridlib", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    with (copy / "stats.py").open("a") as f:
+        f.write("\n# an edit\n")
+    monkeypatch.setattr(fingerprint, "_PACKAGE_DIR", copy)
+    stages = build_stages(params)
+    importing = {s.id for s in stages if "hybridlib.stats" in code_closure(NOTEBOOKS / f"{s.notebook}.py")}
+    stale = set(importing)
+    for s in stages:  # and every stage downstream of one
+        if set(s.deps) & stale:
+            stale.add(s.id)
+    statuses = _statuses(params)
+    assert {sid for sid, status in statuses.items() if status != "up to date"} == stale
+    assert "06_compare" in stale and "03_train-hybrid" not in stale
+    report = run(params, only=["05_language_bias"])
+    assert report["stages"]["05_language_bias"]["status"] == "ran"
+    monkeypatch.undo()
+    # With the real code again, only the stage computed under the edit is stale.
+    after = _statuses(params)
+    assert {sid for sid, status in after.items() if status != "up to date"} == {"05_language_bias"}
+    run(params, only=["05_language_bias"])  # back to the real code's stamp for the tests after this one
+
+
+def test_changing_the_learning_rate_retrains_every_arm(tiny_run):
+    params, _, _ = tiny_run
+    statuses = _statuses(params.replace(learning_rate=params.learning_rate * 2))
+    stale = {sid for sid, status in statuses.items() if status != "up to date"}
+    trained = {f"03_train-{arm}" for arm in ARMS[1:]}
+    assert trained <= stale
+    assert "04_evaluate-zero-shot" not in stale and "01_data" not in stale
+
+
 def test_report_fills_the_readme_between_its_markers(tiny_run, tmp_path):
     from hybridlib.report import END, START, update_readme
 
