@@ -471,6 +471,42 @@ def tydi_dev_overlap_free_translations(
 
 
 # --------------------------------------------------------------------------------------------------
+# evaluation subsets
+
+
+def first_paragraphs(rset: RetrievalSet, n: int | None) -> RetrievalSet:
+    """A parallel subset of XQuAD-R / MLQA-R made of whole question groups (``eval_max_paragraphs``).
+
+    1. The kept question ids are the ``xid`` of every question whose own gold lies in the first ``n``
+       paragraphs (by paragraph index) of its language, over all loaded languages.
+    2. Every language keeps all its questions with those ids (and no other), with *all* their golds,
+       so every language has the same kept ids (those of the ids it has at all).
+    3. The pool of every language is the paragraphs (every sentence of them) that hold a gold of a
+       kept question: each kept question finds every one of its golds, in every language, in the pool.
+
+    Deterministic (file order only). On XQuAD-R, whose paragraph ``k`` is the same text in every
+    language, this is exactly the first ``n`` paragraphs of every language and their questions. On
+    MLQA-R, whose paragraphs are not aligned by index, each language's first ``n`` paragraphs are
+    completed with the paragraphs that hold the other golds of their questions' groups (cutting at
+    ``n`` alone would leave most kept questions without their golds in other languages). ``None``
+    keeps everything.
+    """
+    if n is None:
+        return rset
+    qs, cands = rset.questions, rset.candidates
+    cand_paragraph = dict(zip(cands["cid"], cands["paragraph"], strict=True))
+    ids = {
+        xid
+        for xid, gold in zip(qs["xid"], qs["gold"], strict=True)
+        if int(cand_paragraph[gold[0]].rsplit("/", 1)[1]) < n
+    }
+    kept_qs = qs[qs["xid"].isin(ids)].reset_index(drop=True)
+    paragraphs = {cand_paragraph[g] for gold in kept_qs["gold"] for g in gold}
+    kept_cands = cands[cands["paragraph"].isin(paragraphs)].reset_index(drop=True)
+    return RetrievalSet(rset.name, kept_qs, kept_cands)
+
+
+# --------------------------------------------------------------------------------------------------
 # no evaluation question in training text
 
 

@@ -81,9 +81,10 @@ def _model_fingerprint(model_path: str) -> str:
 
 
 def evaluation_sets(params: Params) -> dict[str, Any]:
-    """The evaluation RetrievalSets, cut to ``eval_max_paragraphs`` / ``tydi_max_questions``."""
-    from hybridlib.data import load_retrieval_set
-    from hybridlib.schema import first_paragraphs, first_questions
+    """The evaluation RetrievalSets, cut to ``eval_max_paragraphs`` (XQuAD-R / MLQA-R: whole question
+    groups, :func:`hybridlib.data.first_paragraphs`) / ``tydi_max_questions``."""
+    from hybridlib.data import first_paragraphs, load_retrieval_set
+    from hybridlib.schema import first_questions
 
     sets = {}
     for name in params.eval_sets:

@@ -443,3 +443,46 @@ def test_language_helpers():
         check_languages(["c", "a", "d"], ["a", "b"], "X")
     with pytest.raises(ValueError, match="no language requested"):
         check_languages([], ["a"], "X")
+
+
+def _check_parallel_subset(full, sub) -> None:
+    full_gold = dict(zip(full.questions["qid"], full.questions["gold"], strict=True))
+    pool = set(sub.candidates["cid"])
+    for qid, gold in zip(sub.questions["qid"], sub.questions["gold"], strict=True):
+        assert gold == full_gold[qid]  # every gold, in every language, kept
+        assert set(gold) <= pool
+    kept = set(sub.questions["xid"])
+    for lang, xids in full.questions.groupby("lang")["xid"]:
+        assert set(sub.questions.loc[sub.questions["lang"] == lang, "xid"]) == set(xids) & kept
+    # Whole paragraphs, in file order.
+    assert (
+        set(full.candidates.loc[full.candidates["paragraph"].isin(set(sub.candidates["paragraph"])), "cid"])
+        == pool
+    )
+    assert sub.candidates["cid"].tolist() == [c for c in full.candidates["cid"] if c in pool]
+
+
+def test_mlqa_r_subset_keeps_whole_question_groups(mlqa):
+    sub = data.first_paragraphs(mlqa, 20)
+    _check_parallel_subset(mlqa, sub)
+    assert sub.questions["xid"].nunique() == 91 and len(sub.questions) == 337
+    assert len(sub.candidates) == 1637 and set(sub.questions["lang"]) == set(mlqa.languages)
+    # Every language's first 20 paragraphs are in the pool.
+    first = data.first_paragraphs(mlqa, 20).candidates["paragraph"]
+    assert all(f"{x}/{i}" in set(first) for x in mlqa.languages for i in range(20))
+    assert data.first_paragraphs(mlqa, None) is mlqa
+
+
+def test_xquad_r_subset_is_the_first_paragraphs_of_every_language(xquad):
+    sub = data.first_paragraphs(xquad, 20)
+    _check_parallel_subset(xquad, sub)
+    assert (sub.questions.groupby("lang").size() == 135).all() and len(sub.candidates) == 915
+    assert set(sub.candidates["paragraph"].str.rsplit("/", n=1).str[-1].astype(int)) == set(range(20))
+
+
+def test_evaluation_uses_the_parallel_subset(mlqa):
+    from hybridlib.params import validate
+    from hybridlib.runs import evaluation_sets
+
+    params = validate({"train_sets": ["xquad-r"], "eval_sets": ["mlqa-r"], "eval_max_paragraphs": 20})
+    _check_parallel_subset(mlqa, evaluation_sets(params)["mlqa-r"])
