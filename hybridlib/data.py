@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -457,15 +458,92 @@ def load_xor_tydi_translations(
 def tydi_dev_overlap_free_translations(
     languages: LanguageRequest = None, data_dir: PathLike | None = None, *, drop_empty: bool = True
 ) -> ParallelSet:
-    """XOR-TyDi ``trans_data`` minus the pairs whose question is also a TyDi QA GoldP dev question.
+    """XOR-TyDi ``trans_data`` minus the pairs that hold a TyDi QA GoldP dev question on either side.
 
-    Ten dev questions (bn 4, ko 6) occur among the translated train questions, one of them twice, so
-    11 pairs go; training on the rest keeps the TyDi evaluation zero-shot with respect to questions.
+    :func:`without_evaluation_questions` against ``tydiqa-goldp`` (dev, all languages). Ten dev
+    questions (bn 4, ko 6) occur among the translated train questions, one of them twice (11 pairs),
+    and four English translations (fi 1, ja 1, ru 2) equal an English dev question, so 15 pairs go;
+    training on the rest keeps the TyDi evaluation zero-shot with respect to questions.
     """
-    dev = load_tydiqa_goldp("dev", data_dir=data_dir)
-    return load_xor_tydi_translations(
-        languages, exclude_questions=dev.questions["text"], data_dir=data_dir, drop_empty=drop_empty
-    )
+    pairs = load_xor_tydi_translations(languages, data_dir=data_dir, drop_empty=drop_empty)
+    kept, _ = without_evaluation_questions(pairs.pairs, ["tydiqa-goldp"], data_dir=data_dir)
+    return ParallelSet(pairs.name, kept)
+
+
+# --------------------------------------------------------------------------------------------------
+# evaluation subsets
+
+
+def first_paragraphs(rset: RetrievalSet, n: int | None) -> RetrievalSet:
+    """A parallel subset of XQuAD-R / MLQA-R made of whole question groups (``eval_max_paragraphs``).
+
+    1. The kept question ids are the ``xid`` of every question whose own gold lies in the first ``n``
+       paragraphs (by paragraph index) of its language, over all loaded languages.
+    2. Every language keeps all its questions with those ids (and no other), with *all* their golds,
+       so every language has the same kept ids (those of the ids it has at all).
+    3. The pool of every language is the paragraphs (every sentence of them) that hold a gold of a
+       kept question: each kept question finds every one of its golds, in every language, in the pool.
+
+    Deterministic (file order only). On XQuAD-R, whose paragraph ``k`` is the same text in every
+    language, this is exactly the first ``n`` paragraphs of every language and their questions. On
+    MLQA-R, whose paragraphs are not aligned by index, each language's first ``n`` paragraphs are
+    completed with the paragraphs that hold the other golds of their questions' groups (cutting at
+    ``n`` alone would leave most kept questions without their golds in other languages). ``None``
+    keeps everything.
+    """
+    if n is None:
+        return rset
+    qs, cands = rset.questions, rset.candidates
+    cand_paragraph = dict(zip(cands["cid"], cands["paragraph"], strict=True))
+    ids = {
+        xid
+        for xid, gold in zip(qs["xid"], qs["gold"], strict=True)
+        if int(cand_paragraph[gold[0]].rsplit("/", 1)[1]) < n
+    }
+    kept_qs = qs[qs["xid"].isin(ids)].reset_index(drop=True)
+    paragraphs = {cand_paragraph[g] for gold in kept_qs["gold"] for g in gold}
+    kept_cands = cands[cands["paragraph"].isin(paragraphs)].reset_index(drop=True)
+    return RetrievalSet(rset.name, kept_qs, kept_cands)
+
+
+# --------------------------------------------------------------------------------------------------
+# no evaluation question in training text
+
+
+def normalize_question(text: str) -> str:
+    """The form in which texts are compared for leakage: Unicode NFKC, ``str.casefold``, every run of
+    whitespace collapsed to one space, stripped (``" Who  is X?"`` == ``"who is x?"``)."""
+    return " ".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+
+
+def evaluation_questions(names: Iterable[str], data_dir: PathLike | None = None) -> frozenset[str]:
+    """Normalised (:func:`normalize_question`) texts of every question of the retrieval sets ``names``:
+    all languages present and the whole set (not the ``eval_max_paragraphs`` / ``tydi_max_questions``
+    subset, so a larger evaluation later stays clean); TyDi QA GoldP is its dev split."""
+    out: set[str] = set()
+    for name in names:
+        out |= {normalize_question(t) for t in load_retrieval_set(name, data_dir=data_dir).questions["text"]}
+    return frozenset(out)
+
+
+def without_evaluation_questions(
+    pairs: pd.DataFrame,
+    eval_sets: Iterable[str] = (),
+    data_dir: PathLike | None = None,
+    *,
+    questions: Iterable[str] = (),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(kept, dropped)`` rows of a parallel table: a pair is dropped when its ``src`` *or* ``tgt``
+    equals, after :func:`normalize_question` on both sides, any question of any retrieval set named
+    in ``eval_sets`` (see :func:`evaluation_questions`) or any text in ``questions``.
+
+    Used for every alignment source (XOR-TyDi, Tatoeba, the training sets' own questions) against
+    every evaluation set, so the alignment objective never sees a question it is evaluated on.
+    """
+    banned = evaluation_questions(eval_sets, data_dir=data_dir) | {normalize_question(q) for q in questions}
+    src = pairs["src"].map(normalize_question).isin(banned)
+    hit = (src | pairs["tgt"].map(normalize_question).isin(banned)).to_numpy(dtype=bool)
+    return pairs[~hit].reset_index(drop=True), pairs[hit].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------------

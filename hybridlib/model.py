@@ -105,8 +105,10 @@ def load_sentence_transformer(
 ):
     """Load ``name`` as a ``SentenceTransformer`` (transformer -> pooling -> L2 normalisation).
 
-    A folder with ``modules.json`` (the embedded model, any saved run) loads as written; a bare
-    transformers checkpoint gets the pooling and prompts of its :class:`ModelSettings`. The BERT
+    A model with ``modules.json`` (the embedded model, any saved run, a published sentence-transformers
+    model such as LaBSE, local or on the hub) loads as published, all its modules included; a bare
+    transformers checkpoint gets the pooling and prompts of its :class:`ModelSettings`. Prefixes,
+    precision and ``max_seq_length`` stay hybridlib's (:class:`ModelSettings`, :class:`Encoder`). The BERT
     pooler is removed: it is unused by mean/CLS pooling and unused parameters break DDP.
     """
     settings = settings or settings_for(name)
@@ -141,11 +143,33 @@ def _quiet_transformers() -> Iterator[None]:
         hf_logging.set_verbosity(before)
 
 
+def has_sentence_transformers_config(path: str) -> bool:
+    """True when ``path`` (a local folder or a hub id) publishes its own sentence-transformers modules
+    (``modules.json``, e.g. LaBSE: CLS pooling -> Dense(tanh) -> Normalize). A hub id is looked up in
+    the local hub cache first, then on the hub (unless offline); unreachable counts as absent."""
+    if Path(path).is_dir():
+        return Path(path, "modules.json").is_file()
+    from huggingface_hub import constants, hf_hub_download, try_to_load_from_cache
+
+    try:
+        if isinstance(try_to_load_from_cache(path, "modules.json"), str):
+            return True
+        if constants.HF_HUB_OFFLINE:
+            return False
+        hf_hub_download(path, "modules.json")
+        return True
+    except Exception:  # not a repo id, not reachable, no such file: build the modules ourselves
+        return False
+
+
 def _build_sentence_transformer(path: str, settings: ModelSettings, device: str):
+    """A model that publishes its sentence-transformers modules loads as published (every module:
+    pooling, Dense heads, normalisation); a bare transformers checkpoint gets Transformer ->
+    Pooling(settings.pooling) -> Normalize and the prompts of ``settings``."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer import modules
 
-    if Path(path, "modules.json").is_file():
+    if has_sentence_transformers_config(path):
         return SentenceTransformer(path, device=device)
     transformer = modules.Transformer(path, max_seq_length=settings.max_seq_length)
     pooling = modules.Pooling(transformer.get_embedding_dimension(), pooling_mode=settings.pooling)

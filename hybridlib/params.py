@@ -197,6 +197,24 @@ def _check_ranges(p: Params) -> None:
     bad_arms = [a for a in p.arms if a not in ARMS]
     if bad_arms:
         raise ParameterError(f"unknown arm(s) {bad_arms}; choose from: {', '.join(ARMS)}")
+    _check_no_train_test_overlap(p)
+
+
+def _canonical_set(name: str) -> str:
+    return str(name).strip().lower().replace("_", "-")
+
+
+def _check_no_train_test_overlap(p: Params) -> None:
+    """Zero-shot evaluation: no evaluation set may also be a training set (``mlqa-r`` in both)."""
+    train = {_canonical_set(x) for x in p.train_sets}
+    leaked = [x for x in p.eval_sets if _canonical_set(x) in train]
+    if leaked:
+        keep = [x for x in p.eval_sets if _canonical_set(x) not in train]
+        raise ParameterError(
+            f"eval_sets {p.eval_sets} and train_sets {p.train_sets} share {leaked}: evaluating on a "
+            f"training set is not zero-shot (train/test leakage). Remove {leaked} from eval_sets "
+            f"(e.g. eval_sets: {keep or ['xquad-r', 'tydiqa-goldp']}) or train on other sets."
+        )
 
 
 def load_yaml(path: str | os.PathLike, **overrides: Any) -> Params:

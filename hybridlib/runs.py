@@ -13,6 +13,7 @@ Embeddings are cached under ``<cache>/embeddings`` keyed by model, text kind and
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -73,9 +74,10 @@ def collect_results(params: Params, arms: list[str] | None = None) -> dict[str, 
 
 
 def evaluation_sets(params: Params) -> dict[str, Any]:
-    """The evaluation RetrievalSets, cut to ``eval_max_paragraphs`` / ``tydi_max_questions``."""
-    from hybridlib.data import load_retrieval_set
-    from hybridlib.schema import first_paragraphs, first_questions
+    """The evaluation RetrievalSets, cut to ``eval_max_paragraphs`` (XQuAD-R / MLQA-R: whole question
+    groups, :func:`hybridlib.data.first_paragraphs`) / ``tydi_max_questions``."""
+    from hybridlib.data import first_paragraphs, load_retrieval_set
+    from hybridlib.schema import first_questions
 
     sets = {}
     for name in params.eval_sets:
@@ -87,13 +89,31 @@ def evaluation_sets(params: Params) -> dict[str, Any]:
     return sets
 
 
-def training_languages(params: Params) -> set[str]:
-    """Languages the fine-tuning data contains (QA sets, plus alignment data when λ > 0)."""
+def training_parameters(params: Params, model_path: str | None = None) -> Params:
+    """``params`` with the training data a model was fine-tuned on (``train_sets``,
+    ``train_languages``) taken from the ``params.json`` its training run wrote beside ``model/``
+    (``hybridlib.train``) when ``model_path`` is such a run."""
+    recorded = Path(model_path).parent / "params.json" if model_path else None
+    if recorded is None or not recorded.is_file():
+        return params
+    values = json.loads(recorded.read_text())
+    return dataclasses.replace(
+        params,
+        train_sets=list(values.get("train_sets", params.train_sets)),
+        train_languages=values.get("train_languages", params.train_languages),
+    )
+
+
+def training_languages(params: Params, model_path: str | None = None) -> set[str]:
+    """Languages of the QA fine-tuning data (``train_sets`` restricted to ``train_languages``) of
+    :func:`training_parameters`: what makes a TyDi language "seen". Alignment languages (λ > 0) are
+    not seen: the QA objective never trained on them, and they are what hybrid+align is tested on."""
     from hybridlib.data import load_retrieval_set
 
+    trained = training_parameters(params, model_path)
     langs: set[str] = set()
-    for name in params.train_sets:
-        rset = load_retrieval_set(name, data_dir=params.data_dir, languages=params.train_languages)
+    for name in trained.train_sets:
+        rset = load_retrieval_set(name, data_dir=trained.data_dir, languages=trained.train_languages)
         langs |= set(rset.languages)
     return langs
 
@@ -122,9 +142,10 @@ def evaluate_model(params: Params, *, arm: str, model_path: str | None = None) -
     )
     key = f"{model_fingerprint(model_path)}|len{params.eval_max_seq_length}|{encoder.precision}"
     emb_cache = cache_dir() / "embeddings"
-    # "Seen" = a language of the QA fine-tuning data; the same marking for every arm (zero-shot
-    # included) so that tables compare like with like.
-    seen = training_languages(params)
+    # "Seen" = a language of the QA fine-tuning data actually used (the trained run's params.json,
+    # else ``params.train_sets``/``train_languages``); zero-shot gets the run's marking too, so that
+    # tables compare like with like.
+    seen = training_languages(params, model_path)
     out = {}
     for name, rset in evaluation_sets(params).items():
         q_emb = cached_encode(

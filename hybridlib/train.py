@@ -73,38 +73,49 @@ def training_pairs(params: Params) -> dict[str, pd.DataFrame]:
 def alignment_pairs(params: Params) -> pd.DataFrame:
     """Parallel sentences for the alignment objective (``pair_id, src_lang, src, tgt_lang, tgt``).
 
-    ``xor-tydi``: XOR-TyDi human translations of TyDi *train* questions, minus those that overlap TyDi
-    dev questions (no test leakage). ``tatoeba``: LASER's Tatoeba pairs (default languages: the
-    TyDi QA languages other than English). ``train-questions``: the training sets' own parallel
-    questions (two languages of one question id), i.e. no new languages.
+    ``xor-tydi``: XOR-TyDi human translations of TyDi *train* questions. ``tatoeba``: LASER's
+    Tatoeba pairs (default languages: the TyDi QA languages other than English). ``train-questions``:
+    the training sets' own parallel questions (two languages of one question id), i.e. no new
+    languages. Whatever the source, every pair whose source or target text equals a question of any
+    set in ``eval_sets`` (:func:`hybridlib.data.without_evaluation_questions`: NFKC, casefold,
+    whitespace collapsed) is dropped (no test leakage); how many is printed and kept in
+    ``attrs["dropped_eval_questions"]`` of the returned table.
     """
     from hybridlib import data
 
     if params.align_data == "xor-tydi":
-        return data.tydi_dev_overlap_free_translations(params.align_languages, data_dir=params.data_dir).pairs
-    if params.align_data == "tatoeba":
+        raw = data.load_xor_tydi_translations(params.align_languages, data_dir=params.data_dir).pairs
+    elif params.align_data == "tatoeba":
         langs = params.align_languages or ["ar", "bn", "fi", "id", "ko", "ru", "sw", "te"]
-        return data.load_tatoeba(langs, data_dir=params.data_dir).pairs
-    frames = []
-    for name in params.train_sets:
-        qs = data.load_retrieval_set(
-            name, data_dir=params.data_dir, languages=params.train_languages
-        ).questions
-        first = qs.drop_duplicates("xid")[["xid", "lang", "text"]]
-        other = qs.merge(first, on="xid", suffixes=("", "_src"))
-        other = other[other["lang"] != other["lang_src"]]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "pair_id": name + "/" + other["xid"],
-                    "src_lang": other["lang_src"].to_numpy(),
-                    "src": other["text_src"].to_numpy(),
-                    "tgt_lang": other["lang"].to_numpy(),
-                    "tgt": other["text"].to_numpy(),
-                }
+        raw = data.load_tatoeba(langs, data_dir=params.data_dir).pairs
+    else:
+        frames = []
+        for name in params.train_sets:
+            qs = data.load_retrieval_set(
+                name, data_dir=params.data_dir, languages=params.train_languages
+            ).questions
+            first = qs.drop_duplicates("xid")[["xid", "lang", "text"]]
+            other = qs.merge(first, on="xid", suffixes=("", "_src"))
+            other = other[other["lang"] != other["lang_src"]]
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "pair_id": name + "/" + other["xid"],
+                        "src_lang": other["lang_src"].to_numpy(),
+                        "src": other["text_src"].to_numpy(),
+                        "tgt_lang": other["lang"].to_numpy(),
+                        "tgt": other["text"].to_numpy(),
+                    }
+                )
             )
-        )
-    return pd.concat(frames, ignore_index=True)
+        raw = pd.concat(frames, ignore_index=True)
+    kept, dropped = data.without_evaluation_questions(raw, params.eval_sets, data_dir=params.data_dir)
+    print(
+        f"alignment data {params.align_data}: {len(kept)} pairs kept, {len(dropped)} dropped because a "
+        f"side equals a question of the evaluation sets {', '.join(params.eval_sets)}"
+    )
+    kept.attrs["dropped_eval_questions"] = len(dropped)
+    return kept
 
 
 def build_datasets(params: Params, pairs: dict[str, pd.DataFrame], align: pd.DataFrame | None):

@@ -200,8 +200,44 @@ def test_xor_tydi_excluding_tydi_dev_questions(tydi):
     assert dropped.groupby("src_lang")["src"].nunique().to_dict() == {"bn": 4, "ko": 6}
     assert len(dropped) == 11
     assert set(dropped["src"]) <= {t.strip() for t in tydi.questions["text"]}
+    # The general check (both sides, normalised) also drops 4 pairs whose English translation is an
+    # English dev question (fi 1, ja 1, ru 2): 15 in all.
     conv = data.tydi_dev_overlap_free_translations()
-    pd.testing.assert_frame_equal(conv.pairs, clean.pairs)
+    gone = xor.pairs[~xor.pairs["pair_id"].isin(conv.pairs["pair_id"])]
+    assert len(gone) == 15 and set(dropped["pair_id"]) <= set(gone["pair_id"])
+    extra = gone[~gone["pair_id"].isin(dropped["pair_id"])]
+    assert extra["src_lang"].value_counts().to_dict() == {"ru": 2, "fi": 1, "ja": 1}
+    assert "Who is the Mayor of Los Angeles?" in set(extra["tgt"])
+    assert set(extra["tgt"].str.casefold()) <= set(tydi.questions["text"].str.strip().str.casefold())
+
+
+def test_normalize_question():
+    assert data.normalize_question("  Who  is\tX?\n") == data.normalize_question("who is x?") == "who is x?"
+    assert data.normalize_question("ＡＢＣ") == "abc"  # NFKC: full-width letters
+    assert data.normalize_question("Straße") == data.normalize_question("STRASSE")  # casefold
+
+
+def test_planted_evaluation_questions_are_dropped_from_alignment_pairs(xquad, tydi):
+    xq = xquad.questions.set_index("qid")["text"]
+    ty = tydi.questions.set_index("qid")["text"]
+    xid = xquad.questions["xid"].iloc[5]
+    pairs = pd.DataFrame(
+        {
+            "pair_id": ["clean", "src-xquad", "tgt-tydi", "tgt-xquad-de", "both"],
+            "src_lang": ["de", "en", "ko", "en", "ar"],
+            "src": ["Ein ganz neuer Satz.", "  " + xq.iloc[0].upper() + " ", "무엇?", "Hi", ty.iloc[0]],
+            "tgt_lang": ["en"] * 5,
+            "tgt": ["A brand new sentence.", "x", ty.iloc[-1].lower(), xq["de/" + xid], "Hi"],
+        }
+    )  # fmt: skip
+    kept, dropped = data.without_evaluation_questions(pairs, ["xquad-r", "tydiqa-goldp"])
+    assert list(kept["pair_id"]) == ["clean"]
+    assert list(dropped["pair_id"]) == ["src-xquad", "tgt-tydi", "tgt-xquad-de", "both"]
+    # Only the named evaluation sets count; texts given directly count as well.
+    kept, dropped = data.without_evaluation_questions(
+        pairs, ["tydiqa-goldp"], questions=["a BRAND new sentence."]
+    )
+    assert list(dropped["pair_id"]) == ["clean", "tgt-tydi", "both"]
 
 
 def test_registry_and_summary(xquad, tydi):
@@ -407,3 +443,46 @@ def test_language_helpers():
         check_languages(["c", "a", "d"], ["a", "b"], "X")
     with pytest.raises(ValueError, match="no language requested"):
         check_languages([], ["a"], "X")
+
+
+def _check_parallel_subset(full, sub) -> None:
+    full_gold = dict(zip(full.questions["qid"], full.questions["gold"], strict=True))
+    pool = set(sub.candidates["cid"])
+    for qid, gold in zip(sub.questions["qid"], sub.questions["gold"], strict=True):
+        assert gold == full_gold[qid]  # every gold, in every language, kept
+        assert set(gold) <= pool
+    kept = set(sub.questions["xid"])
+    for lang, xids in full.questions.groupby("lang")["xid"]:
+        assert set(sub.questions.loc[sub.questions["lang"] == lang, "xid"]) == set(xids) & kept
+    # Whole paragraphs, in file order.
+    assert (
+        set(full.candidates.loc[full.candidates["paragraph"].isin(set(sub.candidates["paragraph"])), "cid"])
+        == pool
+    )
+    assert sub.candidates["cid"].tolist() == [c for c in full.candidates["cid"] if c in pool]
+
+
+def test_mlqa_r_subset_keeps_whole_question_groups(mlqa):
+    sub = data.first_paragraphs(mlqa, 20)
+    _check_parallel_subset(mlqa, sub)
+    assert sub.questions["xid"].nunique() == 91 and len(sub.questions) == 337
+    assert len(sub.candidates) == 1637 and set(sub.questions["lang"]) == set(mlqa.languages)
+    # Every language's first 20 paragraphs are in the pool.
+    first = data.first_paragraphs(mlqa, 20).candidates["paragraph"]
+    assert all(f"{x}/{i}" in set(first) for x in mlqa.languages for i in range(20))
+    assert data.first_paragraphs(mlqa, None) is mlqa
+
+
+def test_xquad_r_subset_is_the_first_paragraphs_of_every_language(xquad):
+    sub = data.first_paragraphs(xquad, 20)
+    _check_parallel_subset(xquad, sub)
+    assert (sub.questions.groupby("lang").size() == 135).all() and len(sub.candidates) == 915
+    assert set(sub.candidates["paragraph"].str.rsplit("/", n=1).str[-1].astype(int)) == set(range(20))
+
+
+def test_evaluation_uses_the_parallel_subset(mlqa):
+    from hybridlib.params import validate
+    from hybridlib.runs import evaluation_sets
+
+    params = validate({"train_sets": ["xquad-r"], "eval_sets": ["mlqa-r"], "eval_max_paragraphs": 20})
+    _check_parallel_subset(mlqa, evaluation_sets(params)["mlqa-r"])

@@ -114,3 +114,33 @@ def test_command_line_overrides_need_key_equals_value():
     }
     with pytest.raises(ParameterError, match="KEY=VALUE"):
         parse_overrides(["max_steps"])
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"train_sets": ["mlqa-r"], "eval_sets": ["xquad-r", "mlqa-r", "tydiqa-goldp"]},
+        {"train_sets": ["xquad-r"]},  # the default eval_sets hold xquad-r
+        {"train_sets": ["mlqa-r"], "eval_sets": "MLQA_R"},  # the loaders' spelling rules apply
+    ],
+)
+def test_evaluating_on_a_training_set_is_rejected(values):
+    with pytest.raises(ParameterError, match=r"not zero-shot \(train/test leakage\).*Remove"):
+        validate(values)
+
+
+def test_train_test_overlap_error_names_the_file(tmp_path):
+    path = tmp_path / "leaky.yaml"
+    path.write_text("train_sets: [mlqa-r]\neval_sets: [xquad-r, mlqa-r]\n")
+    with pytest.raises(ParameterError, match=r"leaky.yaml: eval_sets .* share \['mlqa-r'\]"):
+        load_yaml(path)
+    assert validate({"train_sets": ["xquad-r"], "eval_sets": ["mlqa-r", "tydiqa-goldp"]}).eval_sets == [
+        "mlqa-r",
+        "tydiqa-goldp",
+    ]
+
+
+@pytest.mark.parametrize("path", sorted(PARAMS_DIR.glob("*.yaml")), ids=lambda p: p.name)
+def test_no_params_file_evaluates_on_its_training_data(path):
+    params = load_yaml(path)
+    assert not set(params.eval_sets) & set(params.train_sets)
