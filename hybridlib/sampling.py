@@ -3,10 +3,10 @@
 Batch kinds (arXiv 2408.10536):
 
 * ``"monolingual"`` (X-X-mono) — every pair of a batch has query and passage in ONE language; the language
-  is drawn uniformly per batch among the languages that still have a full batch left in this epoch.
+  is drawn uniformly over the dataset's languages for every batch, whatever their sizes.
 * ``"crosslingual"`` (X-Y) — every pair has ``q_lang != p_lang``. By default (``cross_grouping="mixed"``)
   a batch mixes language pairs, which gives the most varied negatives; ``cross_grouping="pair"`` makes
-  every batch a single (q_lang, p_lang) pair, drawn uniformly among pairs with a batch left.
+  every batch a single (q_lang, p_lang) pair, drawn uniformly over the pairs for every batch.
 * ``"hybrid"`` — per batch, X-X-mono with probability ``alpha``, X-Y otherwise.
 * ``"multilingual"`` (baseline) — monolingual pairs with languages mixed inside a batch (a uniform
   shuffle of all mono pairs).
@@ -20,46 +20,57 @@ Rules that hold for every batch:
   other's positives). The key is ``PairMeta.xid``; :meth:`PairMeta.from_pairs` fills it with the pairs'
   ``group`` column (questions sharing an answer sentence) when present, else ``xid``. Keys are per
   dataset (batches never span datasets, so equal ids in different datasets never meet).
-* **Datasets are chosen in proportion to their size**: each epoch the dataset sequence is a random
-  permutation of ``n_d`` copies of each dataset ``d``, ``n_d`` = its batch count (≈ eligible rows /
-  batch_size), like sentence-transformers' ``ProportionalBatchSampler``.
+* **Datasets are chosen in proportion to their size**: each block of ``n_main`` QA batches (below) is a
+  random permutation of ``n_d`` copies of each dataset ``d``, ``n_d`` = its batch count (≈ eligible
+  rows / batch_size), like sentence-transformers' ``ProportionalBatchSampler``.
 
-Epoch semantics: an epoch uses each eligible row **at most once** and has a fixed number of batches,
-``len(sampler)``, computed once from counts (no sampling needed):
+One endless stream, cut into epochs. Rows are grouped into *pools* (per dataset: one per language for
+mono batches, one for X-Y — or one per language pair — and one for multilingual). A pool whose keys have
+counts ``c_k`` yields ``K = max{K : Σ_k min(c_k, K) ≥ K·batch_size}`` full key-distinct batches per
+*pass* — the maximum possible; the remaining rows (fewer than a batch, or surplus copies of a key that
+occurs in more than ``K`` rows) sit out that pass, and which rows sit out changes every pass.
 
-* Rows are grouped into *pools* (per dataset: one per language for mono batches, one for X-Y — or one per
-  language pair — and one for multilingual). A pool whose keys have counts ``c_k`` yields
-  ``K = max{K : Σ_k min(c_k, K) ≥ K·batch_size}`` full key-distinct batches — the maximum possible;
-  the remaining rows (fewer than a batch, or surplus copies of a key that occurs in more than ``K``
-  rows) are left out of this epoch. Which rows are left out changes every epoch.
-* monolingual / multilingual / crosslingual: every batch of every pool is used once per epoch. For
-  monolingual this means the *per-epoch* language shares follow pool sizes; the uniform draw decides
-  the order: once a language's batches are used up it drops out of the draw, so small languages are
-  front-loaded and the end of an epoch comes from the largest languages.
-* hybrid: the epoch has ``N = max{N : round(alpha·N) ≤ M and N − round(alpha·N) ≤ C}`` batches per
-  dataset (``M``/``C`` = its mono/X-Y batch capacities), exactly ``round(alpha·N)`` of them mono in a
-  random order — so the mono fraction is ``alpha`` up to rounding (a without-replacement version of the
-  per-batch coin, with less variance and never running a kind dry). The scarcer kind bounds the epoch;
-  the surplus rows of the other kind are a random subset each epoch. Compare samplers at equal
-  ``max_steps``, not at equal epochs.
+* **Pool streams.** Each pool is an endless stream of passes: pass ``r`` is ``K`` key-distinct batches
+  built with their own randomness (``[seed, pool, r]``), so a pool that runs out is rebuilt — reshuffled
+  with fresh batch-mates — and no row repeats within a pass. A pool's stream continues across epochs.
+* **Language draws.** Every mono batch draws its language uniformly over the dataset's mono pools
+  (independent draws, also in ``hybrid``'s mono share), then takes the next batch of that language's
+  stream; pair-grouped X-Y batches draw their language pair the same way. Small languages therefore
+  repeat their passes more often than large ones, and the language mix is uniform at every point of
+  training (no epoch-end run of the largest language).
+* **Blocks.** The QA (main) stream is a sequence of blocks of ``n_main = Σ_d n_d`` batches. Per
+  dataset, ``n_d`` = its mono capacity ``M`` (Σ of its languages' ``K``; monolingual, multilingual)
+  or X-Y capacity ``C`` (crosslingual); for hybrid, ``N = max{N : round(alpha·N) ≤ M and
+  N − round(alpha·N) ≤ C}`` of which exactly ``round(alpha·N)`` are mono, in a random order — the
+  mono fraction is ``alpha`` up to rounding (a without-replacement version of the per-batch coin, with
+  less variance). At ``alpha`` = 1 / 0 the block is exactly the monolingual / crosslingual sampler's,
+  batch for batch (same seed): the α sweep's endpoints are those arms. A single-pool kind (multilingual,
+  mixed X-Y in crosslingual) uses one full pass per block: each row at most once per block.
+* **Epochs** are consecutive windows of ``len(sampler)`` positions of the stream (QA and auxiliary
+  batches together): ``epoch_plan(e)`` = positions ``[e·len, (e+1)·len)``, ``stream_plan(a, b)`` any
+  range. ``len`` is nominal (≈ one pass over the QA rows); compare samplers at equal ``max_steps``.
 
-Batch construction inside a pool (vectorised numpy, ~O(n log n)): keys in random order with their rows
-contiguous (each key truncated to ``K`` rows) are laid out in ``batch_size`` windows of ``K`` positions;
-batch ``j`` takes one row from each window (position ``j`` of the window, after a random permutation of
-each window's rows whose key lies entirely inside the window; the ≤2 keys straddling a window boundary
-keep the column layout, which already puts their rows in distinct batches). Rows of one key land in
-distinct batches, and a row's batch-mates are drawn from all other windows afresh each epoch.
+Batch construction inside a pool pass (vectorised numpy, ~O(n log n)): keys in random order with their
+rows contiguous (each key truncated to ``K`` rows) are laid out in ``batch_size`` windows of ``K``
+positions; batch ``j`` takes one row from each window (position ``j`` of the window, after a random
+permutation of each window's rows whose key lies entirely inside the window; the ≤2 keys straddling a
+window boundary keep the column layout, which already puts their rows in distinct batches). Rows of one
+key land in distinct batches, and a row's batch-mates are drawn from all other windows afresh each pass.
 
-Randomness: everything comes from ``numpy.random.default_rng([seed, epoch, stream])`` (stream 0 = main
-batches, 1 = auxiliary batches). The same seed and epoch replay the same stream (resumed runs skip
-the right batches); ``set_epoch`` (called by the trainer each epoch) changes it.
+Randomness: every draw comes from its own ``numpy.random.default_rng([seed, purpose, ...])`` keyed by
+what it decides (block order, kind order, language draws of a block, a pool's pass), never by how many
+draws came before, so any range of the stream is computed directly from the seed: resumed runs replay
+the right batches (``set_epoch``, called by the trainer each epoch, selects the window), and the QA
+stream does not depend on the auxiliary dataset.
 
 Auxiliary dataset (alignment objective): one dataset of the ConcatDataset (``aux_dataset``, an index or
-name, best placed last so main indices do not move) is kept out of the main schedule. After every
-``aux_every`` main batches one key-distinct batch of it is inserted (``0`` = never). It uses its own RNG
-stream, so the main batch sequence is identical with and without it. The aux pool is reshuffled
-whenever it runs out within an epoch (it is auxiliary: its rows may repeat within an epoch; it never
-extends the epoch). ``len = N_main + N_main // aux_every``.
+name, best placed last so main indices do not move) is kept out of the main schedule. One key-distinct
+batch of it follows every ``aux_every`` QA batches of the *whole stream* (``0`` = never): stream
+position ``p`` is auxiliary iff ``(p + 1) % (aux_every + 1) == 0``, across epoch boundaries. Hence the
+first ``M + M // aux_every`` batches hold exactly ``M`` QA batches and ``M // aux_every`` auxiliary
+ones, whatever the epoch length, and the QA batches are exactly those of the sampler without the
+auxiliary dataset. The aux pool is a stream of passes like any pool (its rows repeat once it runs out).
+``len = n_main + n_main // aux_every``.
 
 Plugging into sentence-transformers 6.2: the trainer calls
 ``args.multi_dataset_batch_sampler(dataset, batch_samplers=..., generator=..., seed=...)`` with
@@ -81,6 +92,9 @@ import pandas as pd
 SAMPLERS = ("monolingual", "crosslingual", "hybrid", "multilingual")
 CROSS_GROUPINGS = ("mixed", "pair")
 MIXED = "*"
+# RNG stream tags (``LanguageBatchSampler._rng``) and kind codes.
+_ORDER, _KIND, _POOL, _ROUND = 1, 2, 3, 4
+_MONO, _CROSS = 0, 1
 
 
 @dataclass(frozen=True)
@@ -198,24 +212,6 @@ def key_distinct_batches(
     return seq[np.lexsort((window, bins))].reshape(K, B)
 
 
-def _draw_uniform_alive(n_draws: int, capacities: Sequence[int], rng: np.random.Generator) -> np.ndarray:
-    """Pool index per draw: uniform among pools with capacity left; a pool drops out when used up."""
-    remaining = [int(c) for c in capacities]
-    alive = [i for i, c in enumerate(remaining) if c > 0]
-    if n_draws > sum(remaining):
-        raise ValueError("more draws than batches available")
-    u = rng.random(n_draws).tolist()
-    out = np.empty(n_draws, dtype=np.int64)
-    for t in range(n_draws):
-        k = int(u[t] * len(alive))
-        p = alive[k]
-        out[t] = p
-        remaining[p] -= 1
-        if remaining[p] == 0:
-            alive.pop(k)
-    return out
-
-
 def _round_half_up(x: float) -> int:
     return int(np.floor(x + 0.5))
 
@@ -288,6 +284,7 @@ class LanguageBatchSampler:
         self.seed = int(seed)
         self.cross_grouping = cross_grouping
         self.epoch = 0
+        self._use_cache: dict[tuple[int, int], list[np.ndarray]] = {}
         self.offsets = np.r_[0, np.cumsum([len(m) for m in metas])].astype(np.int64)
 
         self.aux_dataset = self._resolve_aux(aux_dataset)
@@ -414,10 +411,10 @@ class LanguageBatchSampler:
         best = sorted(found, reverse=True)[:3]
         return ", ".join(f"{n} ({label})" for n, label in best) or "no rows"
 
-    # -- epochs ---------------------------------------------------------------------------------------
+    # -- the stream -----------------------------------------------------------------------------------
 
     def set_epoch(self, epoch: int) -> None:
-        """Select the epoch whose stream ``__iter__`` yields (the trainer calls this every epoch)."""
+        """Select the epoch whose window of the stream ``__iter__`` yields (the trainer calls this)."""
         self.epoch = int(epoch)
 
     def __len__(self) -> int:
@@ -427,29 +424,77 @@ class LanguageBatchSampler:
         yield from self.epoch_plan(self.epoch).batches.tolist()
 
     def epoch_plan(self, epoch: int | None = None) -> EpochPlan:
-        """All batches of ``epoch`` (default: the current one) with their dataset, kind and pool."""
+        """Batches of ``epoch`` (default: the current one): positions ``[e·len, (e+1)·len)`` of the stream."""
         epoch = self.epoch if epoch is None else int(epoch)
-        main = self._main_plan(epoch)
-        if self._aux_pool is None:
-            return main
-        n_aux = self.n_main // self.aux_every
-        aux_batches = self._aux_batches(epoch, n_aux)
-        # main batch i goes to position i + i // aux_every; aux batch a after main batch (a+1)·aux_every − 1
+        if epoch < 0:
+            raise ValueError(f"epoch must be >= 0, got {epoch}")
         n = len(self)
-        is_aux = np.zeros(n, dtype=bool)
-        is_aux[(np.arange(n_aux) + 1) * (self.aux_every + 1) - 1] = True
+        return self.stream_plan(epoch * n, (epoch + 1) * n)
+
+    def stream_plan(self, start: int, stop: int) -> EpochPlan:
+        """Positions ``[start, stop)`` of the sampler's endless stream (QA and auxiliary batches)."""
+        start, stop = int(start), int(stop)
+        if not 0 <= start <= stop:
+            raise ValueError(f"need 0 <= start <= stop, got {start}, {stop}")
+        pos = np.arange(start, stop, dtype=np.int64)
+        if self._aux_pool is None:
+            return self._main_range(start, stop)
+        k1 = self.aux_every + 1
+        is_aux = (pos + 1) % k1 == 0  # one aux batch after every aux_every QA batches, globally
+        n_aux_before = (pos + 1) // k1  # aux batches at positions <= pos
+        main_idx, aux_idx = (pos - n_aux_before)[~is_aux], (n_aux_before - 1)[is_aux]
+        n = pos.size
         batches = np.empty((n, self.batch_size), dtype=np.int64)
-        batches[~is_aux], batches[is_aux] = main.batches, aux_batches
         dataset = np.full(n, self.aux_dataset, dtype=np.int64)
-        dataset[~is_aux] = main.dataset
         kind = np.full(n, "aux", dtype=object)
-        kind[~is_aux] = main.kind
         pool = np.full(n, MIXED, dtype=object)
-        pool[~is_aux] = main.pool
+        if main_idx.size:
+            main = self._main_range(int(main_idx[0]), int(main_idx[-1]) + 1)
+            batches[~is_aux], dataset[~is_aux] = main.batches, main.dataset
+            kind[~is_aux], pool[~is_aux] = main.kind, main.pool
+        if aux_idx.size:
+            batches[is_aux] = self.offsets[self.aux_dataset] + self._stream_batches(
+                self._aux_pool, (1, 0, 0, 0), int(aux_idx[0]), int(aux_idx[-1]) + 1
+            )
         return EpochPlan(batches, dataset, kind, pool)
 
-    def _main_plan(self, epoch: int) -> EpochPlan:
-        rng = np.random.default_rng([self.seed, epoch, 0])
+    def _rng(self, *key: int) -> np.random.Generator:
+        # Fixed-length keys: numpy's SeedSequence ignores trailing zeros, so [s, a] == [s, a, 0].
+        assert len(key) <= 6
+        return np.random.default_rng([self.seed, *key, *([0] * (6 - len(key)))])
+
+    def _stream_batches(self, pool: _Pool, key: tuple[int, ...], start: int, stop: int) -> np.ndarray:
+        """Batches ``[start, stop)`` of a pool's endless stream: rounds of ``capacity`` key-distinct
+        batches, round ``r`` built from its own RNG (a fresh reshuffle each time the pool runs out)."""
+        K = pool.capacity
+        if stop <= start:
+            return np.empty((0, self.batch_size), dtype=np.int64)
+        first, last = start // K, (stop - 1) // K
+        rounds = [
+            pool.rows[key_distinct_batches(pool.codes, K, self.batch_size, self._rng(_ROUND, *key, r))]
+            for r in range(first, last + 1)
+        ]
+        return np.concatenate(rounds)[start - first * K : stop - first * K]
+
+    def _pool_draws(self, d: int, kind: int, block: int) -> np.ndarray:
+        """Pool index of each ``kind`` batch of dataset ``d`` in main block ``block`` (uniform draws)."""
+        pools = (self._mono if kind == _MONO else self._cross)[d]
+        count = self._counts[d][0 if kind == _MONO else 1]
+        if len(pools) <= 1:
+            return np.zeros(count, dtype=np.int64)
+        return self._rng(_POOL, block, d, kind).integers(len(pools), size=count)
+
+    def _pool_use_before(self, d: int, kind: int, block: int) -> np.ndarray:
+        """Batches taken from each pool of ``(d, kind)`` in blocks ``< block`` (cached running sums)."""
+        n_pools = len((self._mono if kind == _MONO else self._cross)[d])
+        cum = self._use_cache.setdefault((d, kind), [np.zeros(n_pools, dtype=np.int64)])
+        while len(cum) <= block:
+            b = len(cum) - 1
+            cum.append(cum[-1] + np.bincount(self._pool_draws(d, kind, b), minlength=n_pools))
+        return cum[block]
+
+    def _block_plan(self, block: int) -> EpochPlan:
+        """Main block ``block``: ``n_main`` QA batches (each dataset's share and kind mix fixed)."""
         B = self.batch_size
         parts, kinds, pools = [], [], []
         for d in self.main_datasets:
@@ -458,57 +503,57 @@ class LanguageBatchSampler:
             out = np.empty((n_d, B), dtype=np.int64)
             is_mono = np.zeros(n_d, dtype=bool)
             is_mono[:n_mono] = True
-            is_mono = rng.permutation(is_mono) if n_mono and n_cross else is_mono
+            if n_mono and n_cross:
+                is_mono = self._rng(_KIND, block, d).permutation(is_mono)
             labels = np.empty(n_d, dtype=object)
-            for kind_mask, pools_d, count in (
-                (is_mono, self._mono[d], n_mono),
-                (~is_mono, self._cross[d], n_cross),
+            for kind, kind_mask, pools_d in (
+                (_MONO, is_mono, self._mono[d]),
+                (_CROSS, ~is_mono, self._cross[d]),
             ):
-                if count == 0:
-                    continue
-                names = list(pools_d)
-                chunks = [
-                    self.offsets[d] + p.rows[key_distinct_batches(p.codes, p.capacity, B, rng)]
-                    for p in pools_d.values()
-                ]
-                which = _draw_uniform_alive(count, [p.capacity for p in pools_d.values()], rng)
                 slots = np.flatnonzero(kind_mask)
-                for i, name in enumerate(names):
+                if slots.size == 0:
+                    continue
+                which = self._pool_draws(d, kind, block)
+                used = self._pool_use_before(d, kind, block)
+                for i, (name, p) in enumerate(pools_d.items()):
                     sel = slots[which == i]
-                    out[sel] = chunks[i][: sel.size]
+                    out[sel] = self.offsets[d] + self._stream_batches(
+                        p, (0, d, kind, i), int(used[i]), int(used[i]) + sel.size
+                    )
                     labels[sel] = name
             parts.append(out)
             kinds.append(np.where(is_mono, "mono", "cross").astype(object))
             pools.append(labels)
 
         sizes = [p.shape[0] for p in parts]
-        order = rng.permutation(np.repeat(np.arange(len(parts)), sizes))
-        starts = np.r_[0, np.cumsum(sizes)]
+        order = self._rng(_ORDER, block).permutation(np.repeat(np.arange(len(parts)), sizes))
         take = np.empty(order.size, dtype=np.int64)
+        starts = np.r_[0, np.cumsum(sizes)]
         for j in range(len(parts)):
             sel = order == j
             take[sel] = starts[j] + np.arange(sizes[j])
         ds = np.asarray(self.main_datasets, dtype=np.int64)
         return EpochPlan(
-            np.concatenate(parts)[take] if parts else np.empty((0, B), dtype=np.int64),
-            ds[order],
-            np.concatenate(kinds)[take],
-            np.concatenate(pools)[take],
+            np.concatenate(parts)[take], ds[order], np.concatenate(kinds)[take], np.concatenate(pools)[take]
         )
 
-    def _aux_batches(self, epoch: int, n_aux: int) -> np.ndarray:
-        pool = self._aux_pool
-        assert pool is not None
-        rng = np.random.default_rng([self.seed, epoch, 1])
-        chunks, have = [], 0
-        while have < n_aux:  # reshuffle the aux pool whenever it runs out within the epoch
-            c = (
-                self.offsets[self.aux_dataset]
-                + pool.rows[key_distinct_batches(pool.codes, pool.capacity, self.batch_size, rng)]
+    def _main_range(self, start: int, stop: int) -> EpochPlan:
+        """QA batches ``[start, stop)`` of the main stream (consecutive blocks of ``n_main`` batches)."""
+        N = self.n_main
+        if stop <= start:
+            empty = np.empty(0, dtype=object)
+            return EpochPlan(
+                np.empty((0, self.batch_size), dtype=np.int64), np.empty(0, np.int64), empty, empty
             )
-            chunks.append(c)
-            have += c.shape[0]
-        return np.concatenate(chunks)[:n_aux] if chunks else np.empty((0, self.batch_size), dtype=np.int64)
+        first, last = start // N, (stop - 1) // N
+        blocks = [self._block_plan(b) for b in range(first, last + 1)]
+        sl = slice(start - first * N, stop - first * N)
+        return EpochPlan(
+            *(
+                np.concatenate([getattr(p, f) for p in blocks])[sl]
+                for f in ("batches", "dataset", "kind", "pool")
+            )
+        )
 
 
 # -- sentence-transformers adapter --------------------------------------------------------------------------

@@ -35,7 +35,12 @@ from hybridlib.io import write_json, write_text
 from hybridlib.params import Params, arm_name, load_yaml, run_name, validate
 
 LOG_FILE = "train_log.csv"
-LOG_COLUMNS = ["step", "loss", "learning_rate"]
+#: ``loss`` is the trainer's total objective; ``qa_loss`` the mean retrieval (InfoNCE) loss of the QA batches
+#: and ``align_loss`` the mean λ-weighted alignment loss (what was added to the objective) of the
+#: alignment batches since the previous row (empty when the window held none of that kind).
+LOG_COLUMNS = ["step", "loss", "qa_loss", "align_loss", "learning_rate"]
+#: Per checkpoint: the QA / alignment batches consumed up to it (so a resumed run's summary counts all).
+COUNTS_FILE = "batch_counts.json"
 MODEL_DIR = "model"
 ALIGN_SET = "align"
 #: A logged loss above this multiple of the first logged loss counts as exploding.
@@ -146,7 +151,48 @@ def build_datasets(params: Params, pairs: dict[str, pd.DataFrame], align: pd.Dat
 # ---------------------------------------------------------------- callbacks
 
 
-def _callbacks(log_rows: list[dict[str, Any]], log_path: Path | None = None):
+class BatchMeter:
+    """Counts QA and alignment batches as they are consumed, and averages each kind's loss per log row.
+
+    :meth:`attach` registers a forward hook on each loss module: the trainer calls exactly one loss per
+    batch (the one of the batch's dataset), so the hooks see every consumed batch once, with the value
+    that entered the objective. Sums stay on the device until a log row needs them (no extra sync).
+    Under DDP the counts and losses are those of this process.
+    """
+
+    KINDS = ("qa", "align")
+
+    def __init__(self, qa_batches: int = 0, align_batches: int = 0) -> None:
+        self.batches = {"qa": int(qa_batches), "align": int(align_batches)}
+        self._sum: dict[str, Any] = {k: None for k in self.KINDS}
+        self._n = {k: 0 for k in self.KINDS}
+
+    def attach(self, loss: Any, kind: str) -> Any:
+        if kind not in self.KINDS:
+            raise ValueError(f"kind must be one of {self.KINDS}, got {kind!r}")
+
+        def hook(module, args, output):
+            self.record(kind, output)
+
+        return loss.register_forward_hook(hook)
+
+    def record(self, kind: str, value: Any) -> None:
+        value = value.detach().float() if hasattr(value, "detach") else float(value)
+        self.batches[kind] += 1
+        self._n[kind] += 1
+        self._sum[kind] = value if self._sum[kind] is None else self._sum[kind] + value
+
+    def pop_means(self) -> dict[str, float]:
+        """``{"qa_loss", "align_loss"}``: means since the previous call (NaN for a kind not seen)."""
+        out = {}
+        for k in self.KINDS:
+            total = self._sum[k]
+            out[f"{k}_loss"] = float(total) / self._n[k] if self._n[k] else math.nan
+            self._sum[k], self._n[k] = None, 0
+        return out
+
+
+def _callbacks(log_rows: list[dict[str, Any]], log_path: Path | None = None, meter: BatchMeter | None = None):
     from transformers import TrainerCallback
 
     class LossGuard(TrainerCallback):
@@ -159,8 +205,9 @@ def _callbacks(log_rows: list[dict[str, Any]], log_path: Path | None = None):
             if not logs or "loss" not in logs:
                 return
             loss = float(logs["loss"])
+            parts = meter.pop_means() if meter is not None else {"qa_loss": math.nan, "align_loss": math.nan}
             log_rows.append(
-                {"step": state.global_step, "loss": loss, "learning_rate": logs.get("learning_rate")}
+                {"step": state.global_step, "loss": loss, **parts, "learning_rate": logs.get("learning_rate")}
             )
             if log_path is not None:
                 write_text(log_path, pd.DataFrame(log_rows, columns=LOG_COLUMNS).to_csv(index=False))
@@ -177,7 +224,18 @@ def _callbacks(log_rows: list[dict[str, Any]], log_path: Path | None = None):
                     f"(first logged {self.first:.3g}); lower learning_rate or raise warmup_ratio"
                 )
 
-    return [LossGuard()]
+    class SaveCounts(TrainerCallback):
+        """Store the consumed batch counts beside each checkpoint, for a resumed run's summary."""
+
+        def on_save(self, args, state, control, **kwargs):
+            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if meter is not None and folder.is_dir() and state.is_world_process_zero:
+                write_json(
+                    folder / COUNTS_FILE,
+                    {"qa_batches": meter.batches["qa"], "align_batches": meter.batches["align"]},
+                )
+
+    return [LossGuard(), SaveCounts()]
 
 
 # ---------------------------------------------------------------- training
@@ -197,10 +255,13 @@ def train(
 ) -> TrainResult:
     """Fine-tune ``params.model`` with ``params.sampler`` (and λ = ``params.align_weight``).
 
-    Writes ``<run_dir>/model`` (a SentenceTransformer folder), ``train_log.csv``, ``params.json`` and
-    ``summary.json``. With ``checkpoint_every > 0``, checkpoints go to ``<run_dir>/checkpoints`` and
-    ``resume=True`` continues from the newest one; the sampler replays its batch stream from seed and
-    epoch, so a resumed run ends with the same weights as an uninterrupted one.
+    Writes ``<run_dir>/model`` (a SentenceTransformer folder), ``train_log.csv`` (``LOG_COLUMNS``: the
+    total ``loss`` and, separately, ``qa_loss`` and the λ-weighted ``align_loss``), ``params.json`` and
+    ``summary.json`` (``qa_steps`` / ``alignment_steps``: the batches of each kind that actually ran,
+    counted by :class:`BatchMeter`). With ``checkpoint_every > 0``, checkpoints go to
+    ``<run_dir>/checkpoints`` and ``resume=True`` continues from the newest one; the sampler replays
+    its batch stream from seed and epoch, so a resumed run ends with the same weights as an
+    uninterrupted one.
     """
     import torch
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
@@ -237,8 +298,10 @@ def train(
 
     checkpoints = run_dir / "checkpoints"
     precision = resolve_precision(params.precision, device)
-    # max_steps counts QA batches; alignment batches come on top (one after every align_every QA
-    # batches), so hybrid and hybrid+align see exactly the same QA batches and differ only in λ.
+    # max_steps counts QA batches; alignment batches come on top: the sampler puts one after every
+    # align_every QA batches of the whole run (not per epoch), so these total steps are exactly
+    # max_steps QA + max_steps // align_every alignment batches, and hybrid and hybrid+align see
+    # exactly the same QA batches and differ only in λ. summary.json counts what actually ran.
     total_steps = params.max_steps + (params.max_steps // params.align_every if align is not None else 0)
     args = SentenceTransformerTrainingArguments(
         output_dir=str(checkpoints),
@@ -278,12 +341,18 @@ def train(
         resumed_at = int(checkpoint.name.split("-")[-1])
         old = pd.read_csv(log_path)
         log_rows = old[old["step"] <= resumed_at].to_dict("records")
+    counts = {}
+    if checkpoint is not None and (checkpoint / COUNTS_FILE).is_file():
+        counts = json.loads((checkpoint / COUNTS_FILE).read_text())
+    meter = BatchMeter(counts.get("qa_batches", 0), counts.get("align_batches", 0))
+    for name, loss in losses.items():
+        meter.attach(loss, "align" if name == ALIGN_SET else "qa")
     trainer = SentenceTransformerTrainer(
         model=model,
         args=args,
         train_dataset=datasets,
         loss=losses,
-        callbacks=_callbacks(log_rows, log_path) + list(extra_callbacks or []),
+        callbacks=_callbacks(log_rows, log_path, meter) + list(extra_callbacks or []),
     )
     start = time.perf_counter()
     with torch_threads(params.threads):
@@ -302,8 +371,10 @@ def train(
     summary = {
         "arm": arm_name(params),
         "steps": int(trainer.state.global_step),
-        "qa_steps": params.max_steps,
-        "alignment_steps": int(trainer.state.global_step) - params.max_steps,
+        # counted as the batches' losses ran (not from parameters): exactly max_steps and
+        # max_steps // align_every (when λ > 0) for a run that completed
+        "qa_steps": meter.batches["qa"],
+        "alignment_steps": meter.batches["align"],
         "seconds": round(seconds, 2),
         "seconds_per_step": round(seconds / max(trainer.state.global_step, 1), 3),
         "device": device,

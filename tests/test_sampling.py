@@ -118,27 +118,76 @@ def test_dataset_proportions(two_sets):
     }
 
 
-def test_monolingual_language_choice_is_uniform_while_available():
-    sizes = {"de": 400, "en": 800, "zh": 1600}
-    metas = [
-        PairMeta(
-            np.concatenate([[f"{lang}{i}" for i in range(n)] for lang, n in sizes.items()]),
-            np.concatenate([[lang] * n for lang, n in sizes.items()]),
-            np.concatenate([[lang] * n for lang, n in sizes.items()]),
-        )
-    ]
-    s = LanguageBatchSampler(metas, sampler="monolingual", batch_size=8, seed=0)
-    assert len(s) == (400 + 800 + 1600) // 8  # every mono batch used once per epoch
-    firsts = []
-    for e in range(20):
-        plan = s.epoch_plan(e)
-        langs = np.array([metas[0].q_lang[b[0]] for b in plan.batches])
-        assert (plan.pool == langs).all()
-        firsts.append(langs[:90])  # "de" (50 batches) survives ~150 draws: the first 90 are uniform
-        assert set(langs[-20:]) == {"zh"}  # small languages are front-loaded, the tail is the largest
-    firsts = np.concatenate(firsts)
-    for lang in sizes:
-        assert abs((firsts == lang).sum() - len(firsts) / 3) <= 4 * np.sqrt(len(firsts) * 2 / 9)
+def unequal_mlqa(n_questions: int, seed: int = 0, name: str = "") -> PairMeta:
+    """MLQA-R-like: every question in English, each other language with its own probability, so the
+    mono pools are very unequal (en ≈ 3-4x the others), and all mono + cross pairs of each question."""
+    share = {"ar": 0.35, "de": 0.25, "es": 0.3, "hi": 0.3, "vi": 0.35, "zh": 0.3}
+    rng = np.random.default_rng(seed)
+    xid, q, p = [], [], []
+    for x in range(n_questions):
+        present = ["en"] + [lang for lang, s in share.items() if rng.random() < s]
+        for a in present:
+            for b in present:
+                xid.append(f"x{x}")
+                q.append(a)
+                p.append(b)
+    return PairMeta(np.array(xid), np.array(q), np.array(p), name)
+
+
+def longest_run(values: np.ndarray) -> int:
+    change = np.flatnonzero(np.r_[True, values[1:] != values[:-1], True])
+    return int(np.diff(change).max())
+
+
+@pytest.mark.parametrize(("sampler", "alpha"), [("monolingual", 0.5), ("hybrid", 0.5), ("hybrid", 0.3)])
+def test_mono_language_drawn_uniformly_at_every_step(sampler, alpha):
+    meta = unequal_mlqa(1200, seed=3)
+    is_mono = meta.q_lang == meta.p_lang
+    langs, sizes = np.unique(meta.q_lang[is_mono], return_counts=True)
+    assert sizes.max() / sizes.min() > 2.5  # really unequal pools (en largest)
+    s = LanguageBatchSampler([meta], sampler=sampler, alpha=alpha, batch_size=8, seed=4)
+    plans = [s.epoch_plan(e) for e in range(20)]
+    batches = np.concatenate([p.batches for p in plans])
+    mono = np.concatenate([p.kind for p in plans]) == "mono"
+    pool = np.concatenate([p.pool for p in plans])[mono]
+    assert mono.sum() > 2500
+    # every mono batch: one language (the pool's), distinct keys, exactly batch_size rows
+    for b, lang in zip(batches[mono], pool, strict=True):
+        assert b.size == 8 and set(meta.q_lang[b]) == {lang} and (meta.p_lang[b] == lang).all()
+        assert len(set(meta.xid[b])) == 8
+    shares = pd.Series(pool).value_counts(normalize=True)
+    assert set(shares.index) == set(langs)
+    assert (abs(shares - 1 / len(langs)) < 0.02).all(), shares.to_dict()
+    # no tail of single-language batches: the end of every epoch still draws every language ...
+    for p in plans:
+        tail = p.pool[p.kind == "mono"]
+        assert set(tail[-len(tail) // 10 :]) == set(langs)
+    # ... and no run of one language longer than uniform draws make plausible (P < 1e-5)
+    assert longest_run(pool) <= 12
+    # each language's stream is a sequence of reshuffled passes: no row repeats within a pass
+    for lang in langs:
+        rows = batches[mono][pool == lang]
+        K = s._mono[0][str(lang)].capacity
+        for r in range(0, len(rows) - K + 1, K):
+            assert len(np.unique(rows[r : r + K])) == K * 8
+        if len(rows) >= 2 * K:  # the next pass is reshuffled, not a replay
+            assert not np.array_equal(rows[:K], rows[K : 2 * K])
+
+
+@pytest.mark.parametrize("grouping", ["mixed", "pair"])
+def test_hybrid_alpha_endpoints_are_the_mono_and_cross_samplers(two_sets, grouping):
+    aux = parallel(300)
+    for extra in ({}, {"aux_dataset": "aux", "aux_every": 3}):
+        metas = [*two_sets, aux] if extra else two_sets
+        kw = {"batch_size": 8, "seed": 11, "cross_grouping": grouping, **extra}
+        for alpha, other in ((1.0, "monolingual"), (0.0, "crosslingual")):
+            h = LanguageBatchSampler(metas, sampler="hybrid", alpha=alpha, **kw)
+            o = LanguageBatchSampler(metas, sampler=other, **kw)
+            assert len(h) == len(o)
+            for e in (0, 1, 4):
+                a, b = h.epoch_plan(e), o.epoch_plan(e)
+                np.testing.assert_array_equal(a.batches, b.batches)
+                assert list(a.pool) == list(b.pool) and list(a.kind) == list(b.kind)
 
 
 def test_multilingual_mixes_languages(two_sets):
@@ -151,11 +200,17 @@ def test_multilingual_mixes_languages(two_sets):
 
 
 def test_every_row_used_at_most_once_per_epoch(two_sets):
+    # single-pool kinds: an epoch is one pass over the pool (mono languages / X-Y language pairs are
+    # drawn uniformly instead, so small pools repeat within an epoch: see the test above)
+    for name in ("crosslingual", "multilingual"):
+        s = LanguageBatchSampler(two_sets, sampler=name, batch_size=16, seed=2)
+        for e in (0, 1):
+            b = s.epoch_plan(e).batches
+            assert len(np.unique(b)) == b.size
+        assert len(s) == len(b) == len(list(iter(s)))
     for name in SAMPLERS:
         s = LanguageBatchSampler(two_sets, sampler=name, batch_size=16, seed=2)
-        b = s.epoch_plan(0).batches
-        assert len(np.unique(b)) == b.size
-        assert len(s) == len(b) == len(list(iter(s)))
+        assert len(s) == len(s.epoch_plan(3).batches) == len(list(iter(s)))
 
 
 def test_determinism_and_epochs(two_sets):
@@ -183,17 +238,23 @@ def test_aux_interleave_keeps_main_stream(two_sets):
     with_aux = LanguageBatchSampler(
         [*two_sets, aux], sampler="hybrid", batch_size=8, seed=3, aux_dataset="aux", aux_every=3
     )
+    assert plain.n_main % 3 != 0  # epochs do not hold a whole number of aux periods
     assert len(with_aux) == len(plain) + len(plain) // 3
     aux_lo = sum(len(m) for m in two_sets)
-    for epoch in (0, 1):
-        plain.set_epoch(epoch)
-        with_aux.set_epoch(epoch)
-        mixed = list(with_aux)
-        is_aux = [min(b) >= aux_lo for b in mixed]
-        assert [b for b, x in zip(mixed, is_aux, strict=True) if not x] == list(plain)
-        assert is_aux[3::4] == [True] * (len(mixed) // 4) and sum(is_aux) == len(plain) // 3
-        for b in (b for b, x in zip(mixed, is_aux, strict=True) if x):
-            assert len(set(aux.xid[np.array(b) - aux_lo])) == len(b)  # pair_id distinct
+    n_epochs = 4
+    mixed = [b for e in range(n_epochs) for b in with_aux.epoch_plan(e).batches.tolist()]
+    qa_plain = [b for e in range(n_epochs) for b in plain.epoch_plan(e).batches.tolist()]
+    is_aux = np.array([min(b) >= aux_lo for b in mixed])
+    # one aux batch after every 3 QA batches of the whole stream, across epoch boundaries
+    assert (is_aux == (np.arange(len(mixed)) % 4 == 3)).all()
+    qa = [b for b, x in zip(mixed, is_aux, strict=True) if not x]
+    assert qa == qa_plain[: len(qa)]  # the same QA batches as without the aux dataset
+    for b in (b for b, x in zip(mixed, is_aux, strict=True) if x):
+        assert len(set(aux.xid[np.array(b) - aux_lo])) == len(b)  # pair_id distinct
+    # a run of T = M + M // 3 batches holds exactly M QA and M // 3 aux batches, whatever M
+    for M in (1, 5, len(plain) - 1, len(plain) + 7, 2 * len(plain) + 2):
+        T = M + M // 3
+        assert (~is_aux[:T]).sum() == M and is_aux[:T].sum() == M // 3
     plan = with_aux.epoch_plan(0)
     assert set(plan.kind[plan.dataset == 2]) == {"aux"}
     # aux_every=0 never inserts; the aux dataset is still excluded from the main schedule

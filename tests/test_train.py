@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from transformers import TrainerCallback
 
@@ -96,6 +98,9 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     assert not (tmp_path / "killed" / "model").exists()
     resumed = train(params, run_dir=tmp_path / "killed")
     assert resumed.steps == 4
+    # the batch counts survive the restart (stored beside the checkpoint): the summary counts all 4
+    summaries = [json.loads((r.run_dir / "summary.json").read_text()) for r in (full, resumed)]
+    assert [(x["qa_steps"], x["alignment_steps"]) for x in summaries] == [(4, 0), (4, 0)]
 
     a, b = weights(full.model_dir), weights(resumed.model_dir)
     assert a.keys() == b.keys()
@@ -141,3 +146,61 @@ def test_gradient_checkpointing_parameter_reaches_the_encoder(tmp_path, enabled)
     result = train(params, run_dir=tmp_path / "run", extra_callbacks=[record])
     assert record.seen == [enabled]
     assert np.isfinite(result.log["loss"]).all()
+
+
+def test_exact_counts_and_same_qa_batches_over_several_epochs(tmp_path, monkeypatch):
+    """hybrid vs hybrid+align over 2+ sampler epochs whose length is no multiple of align_every."""
+    import hybridlib.train as train_module
+    from hybridlib.sampling import LanguageBatchSampler
+
+    full_pairs = train_module.training_pairs
+
+    def few_questions(params):  # 8 questions: a 4-batch epoch (2 mono + 2 X-Y) at batch size 4
+        out = full_pairs(params)
+        return {k: t[t["xid"].isin(sorted(t["xid"].unique())[:8])] for k, t in out.items()}
+
+    monkeypatch.setattr(train_module, "training_pairs", few_questions)
+    seen: list[tuple[str, tuple[int, ...]]] = []
+
+    def recording_iter(self):  # what the sampler hands the trainer, with each batch's kind
+        plan = self.epoch_plan(self.epoch)
+        for batch, kind in zip(plan.batches.tolist(), plan.kind, strict=True):
+            seen.append((str(kind), tuple(batch)))
+            yield batch
+
+    monkeypatch.setattr(LanguageBatchSampler, "__iter__", recording_iter)
+
+    # 13 steps = 2.6 epochs of 5 (4 QA + 1 alignment): a per-epoch schedule would run 11 QA + 2 alignment
+    M, k = 10, 3
+    base = {**TINY, "max_steps": M, "sampler": "hybrid", "align_every": k, "max_seq_length": 16}
+    runs = {}
+    for arm, weight in (("hybrid", 0.0), ("hybrid+align", 0.5)):
+        seen.clear()
+        params = validate({**base, "align_weight": weight, "align_data": "train-questions"})
+        result = train(params, run_dir=tmp_path / arm)
+        summary = json.loads((result.run_dir / "summary.json").read_text())
+        runs[arm] = (list(seen[: result.steps]), summary, result.log)  # the trainer fetches one ahead
+
+    qa_plain, summary, log = runs["hybrid"]
+    assert summary["batches_per_epoch"] == 4 and M >= 2 * 4  # the run crosses epoch boundaries
+    assert summary["steps"] == summary["qa_steps"] == M and summary["alignment_steps"] == 0
+    assert {kind for kind, _ in qa_plain} == {"mono", "cross"}
+    assert log["align_loss"].isna().all()
+    np.testing.assert_allclose(log["qa_loss"], log["loss"], rtol=1e-5)
+
+    consumed, summary, log = runs["hybrid+align"]
+    assert summary["batches_per_epoch"] == 5 and len(consumed) > 2 * 5
+    kinds = np.array([kind for kind, _ in consumed])
+    assert (kinds == "aux").sum() == M // k == summary["alignment_steps"]
+    assert (kinds != "aux").sum() == M == summary["qa_steps"]
+    assert summary["steps"] == M + M // k
+    assert [b for kind, b in consumed if kind != "aux"] == [b for _, b in qa_plain]  # identical QA batches
+    # one alignment batch after every k QA batches, and the log separates the two losses
+    is_align = np.arange(1, len(consumed) + 1) % (k + 1) == 0
+    assert ((kinds == "aux") == is_align).all()
+    assert list(log["step"]) == list(range(1, M + M // k + 1))
+    assert (log["align_loss"].notna().to_numpy() == is_align).all()
+    assert (log["qa_loss"].notna().to_numpy() == ~is_align).all()
+    np.testing.assert_allclose(log["loss"], log["qa_loss"].fillna(log["align_loss"]), rtol=1e-5)
+    written = pd.read_csv(result.run_dir / "train_log.csv")
+    assert {"loss", "qa_loss", "align_loss"} <= set(written.columns)
