@@ -182,6 +182,33 @@ def significance_table(
     return pd.concat(frames, ignore_index=True)[SIGNIFICANCE_COLUMNS]
 
 
+def final_losses(log: pd.DataFrame, *, alignment_steps: int = 0) -> dict[str, str]:
+    """The last logged QA loss and λ-weighted alignment loss of a ``train_log.csv``, as table cells.
+
+    Logs with ``qa_loss``/``align_loss`` give each column's last non-NaN value ("—" without alignment).
+    Older logs have only the total ``loss``: for an arm without alignment steps that *is* its QA loss;
+    with alignment it mixes both terms, so it is shown as ``total …`` and the alignment cell says the
+    log does not separate them.
+    """
+
+    def last(column: str) -> float | None:
+        values = log[column].dropna() if column in log else pd.Series(dtype=float)
+        return float(values.iloc[-1]) if len(values) else None
+
+    if "qa_loss" in log:
+        qa, align = last("qa_loss"), last("align_loss")
+        return {
+            "qa": f"{qa:.3f}" if qa is not None else "—",
+            "align": f"{align:.3f}" if align is not None else "—",
+        }
+    total = last("loss")
+    if total is None:
+        return {"qa": "—", "align": "—"}
+    if alignment_steps == 0:
+        return {"qa": f"{total:.3f}", "align": "—"}
+    return {"qa": f"total {total:.3f}", "align": "not logged separately (older run)"}
+
+
 def to_markdown(df: pd.DataFrame, floatfmt: str = ".4f") -> str:
     flat = df.copy()
     if isinstance(flat.index, pd.RangeIndex):

@@ -128,3 +128,25 @@ def test_old_per_query_files_without_clusters_fail_clearly(tmp_path):
     path = write_lareqa(tmp_path / "old.json", np.linspace(0.2, 0.6, 10), clusters=False)
     with pytest.raises(ValueError, match="Re-run the evaluation"):
         per_query_vectors({"hybrid": {"xquad-r": path}})
+
+
+def test_final_losses_separate_qa_and_alignment_and_fall_back_for_old_logs():
+    from hybridlib.tables import final_losses
+
+    new = pd.DataFrame(
+        {
+            "step": [5, 10, 15],
+            "loss": [1.5, 1.1, 0.9],
+            "qa_loss": [1.2, 1.0, 0.9],
+            "align_loss": [0.3, 0.1, np.nan],
+        }
+    )
+    assert final_losses(new, alignment_steps=10) == {"qa": "0.900", "align": "0.100"}
+    no_align = new.assign(align_loss=np.nan)
+    assert final_losses(no_align) == {"qa": "0.900", "align": "—"}
+    old = new[["step", "loss"]]
+    assert final_losses(old, alignment_steps=0) == {"qa": "0.900", "align": "—"}  # total = QA loss
+    assert final_losses(old, alignment_steps=10) == {
+        "qa": "total 0.900",
+        "align": "not logged separately (older run)",
+    }
