@@ -420,9 +420,10 @@ def seed_answers(comparisons: pd.DataFrame) -> str:
     lines = []
     for r in comparisons.itertuples(index=False):
         lines.append(
-            f"- **{r.dataset}, {r.comparison}:** {names.get(r.metric, r.metric)} difference {r.diff:+.4f}, "
-            f"95% interval [{r.ci_low:+.4f}, {r.ci_high:+.4f}] (two-level bootstrap over {r.n_seeds} seeds "
-            f"and {r.n_clusters} question clusters); {r.arm} better in {r.n_favour_arm} of {r.n_seeds} "
-            f"seeds (per-seed paired permutation p: {r.p_values.replace(' ', ', ')})."
+            f"- **{r.dataset}, {r.comparison}:** {r.arm} better in {r.n_favour_arm} of {r.n_seeds} seeds; "
+            f"{names.get(r.metric, r.metric)} difference {r.diff:+.4f}, 95% interval "
+            f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}] (two-level bootstrap over {r.n_seeds} seeds and "
+            f"{r.n_clusters} question clusters; per-seed paired permutation p: "
+            f"{r.p_values.replace(' ', ', ')})."
         )
     return "\n".join(lines) + "\n"

@@ -138,7 +138,7 @@ def test_seed_comparisons_known_differences_intervals_and_p_values():
     text = seed_answers(seed_comparisons(long, sig, vectors, resamples=500))
     assert "hybrid better in 2 of 3 seeds" in text and "p: 0.01, 0.2, nan" in text
     assert "Mo. mAP difference +0.0500, 95% interval [" in text
-    assert "(two-level bootstrap over 3 seeds and 4 question clusters)" in text
+    assert "(two-level bootstrap over 3 seeds and 4 question clusters; per-seed" in text
 
 
 def test_one_model_arm_is_shown_once_not_as_zero_spread():
