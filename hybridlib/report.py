@@ -124,7 +124,7 @@ def training_time_table(params: Params) -> str:
     same QA objective. Older logs without those columns show the total loss, labelled so."""
     import pandas as pd
 
-    from hybridlib.params import arm_settings
+    from hybridlib.params import ParameterError, arm_settings
     from hybridlib.runs import train_dir
     from hybridlib.tables import final_losses
 
@@ -134,9 +134,12 @@ def training_time_table(params: Params) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for arm in params.arms:
-        run = train_dir(arm_settings(params, arm))
+        try:
+            run = train_dir(arm_settings(params, arm))
+        except ParameterError:  # zero-shot: no training run
+            continue
         summary = run / "summary.json"
-        if not summary.is_file():  # zero-shot and untrained arms have no training run
+        if not summary.is_file():
             continue
         s = json.loads(summary.read_text())
         log_file = run / "train_log.csv"
