@@ -46,7 +46,7 @@ Undefined values (no question in a cell, no seen language, ...) are ``null``.
     mul         {X_Q: float}                  Mul. mAP per query language
     rank_distance {"per_language": {X_Q: float}, "macro": float, "n_questions": {X_Q: int}}
 
-    per_query (npz): qid (Q,) str, lang (Q,) str, candidate_languages (L,) str,
+    per_query (npz): qid (Q,) str, cluster (Q,) str, lang (Q,) str, candidate_languages (L,) str,
         ap_pool (Q, L) float — AP of question i against X_C = candidate_languages[j]'s pool (NaN: skipped;
         the setting is Mo when lang[i] == X_C, else Cr), ap_mul (Q,), rank_distance (Q,),
         mul_ranks (Q, G) int gold ranks in the multilingual pool (0 = padding),
@@ -64,8 +64,13 @@ Undefined values (no question in a cell, no seen language, ...) are ``null``.
         mono = each language's questions against its own language's pool; mul = every question against
         all languages' candidates (reported per question language).
 
-    per_query (npz): qid, lang, and for p in (mono, mul): {p}_ap, {p}_rr, {p}_r1, {p}_r10, {p}_r100,
+    per_query (npz): qid, cluster, lang, and for p in (mono, mul): {p}_ap, {p}_rr, {p}_r1, {p}_r10, {p}_r100,
         {p}_ndcg10 (Q,) float (NaN: no gold in that pool)
+
+``cluster`` is the sampling unit of the significance tests (:mod:`hybridlib.stats`): rows with the same
+cluster are not independent. LAReQA sets: the question's shared id across languages (``xid``, the
+LAReQA/SQuAD id), so the translations of one question form one cluster (11 rows in XQuAD-R). TyDi QA:
+the row's own ``qid`` (questions are not parallel; each is its own cluster).
 
 TREC files (:func:`write_trec_run`, :func:`write_trec_qrels`) let trec_eval / ranx / ir_measures
 recompute the top-100 metrics independently.
@@ -301,6 +306,7 @@ def evaluate_lareqa(
     result = _json_ready(result)
     result["per_query"] = {
         "qid": np.asarray(qs["qid"].astype(str).tolist(), dtype=str),
+        "cluster": np.asarray(qs["xid"].astype(str).tolist(), dtype=str),  # translations share it
         "lang": q_lang,
         "candidate_languages": np.array(c_langs),
         "ap_pool": ap_pool,
@@ -358,8 +364,10 @@ def evaluate_tydi(
     n_q, n_c = len(qs), len(cs)
     seen = {str(x) for x in seen_languages}
 
+    qid = np.asarray(qs["qid"].astype(str).tolist(), dtype=str)
     per_query: dict[str, np.ndarray] = {
-        "qid": np.asarray(qs["qid"].astype(str).tolist(), dtype=str),
+        "qid": qid,
+        "cluster": qid.copy(),  # TyDi questions are independent: each is its own cluster
         "lang": q_lang,
     }
     short = {"mAP": "ap", "MRR": "rr", "R@1": "r1", "R@10": "r10", "R@100": "r100", "nDCG@10": "ndcg10"}

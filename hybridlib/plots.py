@@ -183,6 +183,23 @@ def tydi_bars(
     return _finish(fig, path)
 
 
+def loss_series(df: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The curves of one training log, as ``(kind, frame with step and value)``.
+
+    Logs with ``qa_loss``/``align_loss`` (the λ-weighted alignment term, NaN on steps without it) give
+    ``"QA"`` and, when any alignment value was logged, ``"alignment (λ-weighted)"``; older logs have
+    only ``loss`` — the total (QA plus the weighted alignment term on alignment steps) — given as
+    ``"total"``.
+    """
+    df = df.sort_values("step")
+    if "qa_loss" not in df:
+        return [("total", df[["step"]].assign(value=df["loss"]))]
+    out = [("QA", df[["step"]].assign(value=df["qa_loss"]).dropna())]
+    if "align_loss" in df and df["align_loss"].notna().any():
+        out.append(("alignment (λ-weighted)", df[["step"]].assign(value=df["align_loss"]).dropna()))
+    return out
+
+
 def loss_curves(
     logs: Mapping[str, pd.DataFrame],
     *,
@@ -190,25 +207,28 @@ def loss_curves(
     title: str = "Training loss",
     path: str | os.PathLike | None = None,
 ) -> Figure:
-    """Loss against step per arm (``DataFrame`` with ``step`` and ``loss``); ``smooth`` > 1 adds a
-    centred rolling mean over that many logged points, drawn over the faint raw curve."""
+    """Loss against step per arm (``DataFrame`` with ``step`` and ``loss``, and ``qa_loss``/``align_loss``
+    when logged); ``smooth`` > 1 adds a centred rolling mean over that many logged points, drawn over the
+    faint raw curve. The QA loss is solid and the λ-weighted alignment loss dashed in the arm's colour
+    (:func:`loss_series`), so arms with and without alignment compare on the same QA objective; a log
+    without those columns (older runs) is drawn as its total ``loss`` and labelled so."""
     fig = Figure(figsize=(6.5, 3.8), layout="constrained")
     ax = fig.subplots()
     palette = sns.color_palette("colorblind", max(len(logs), 1))
+    separated = False
     for color, (arm, df) in zip(palette, logs.items(), strict=False):
-        df = df.sort_values("step")
-        if smooth > 1:
-            ax.plot(df["step"], df["loss"], color=color, alpha=0.3, linewidth=0.8)
-            ax.plot(
-                df["step"],
-                df["loss"].rolling(smooth, center=True, min_periods=1).mean(),
-                color=color,
-                label=arm,
-            )
-        else:
-            ax.plot(df["step"], df["loss"], color=color, label=arm)
+        for kind, part in loss_series(df):
+            style = "--" if kind.startswith("alignment") else "-"
+            label = arm if kind == "QA" else f"{arm} ({kind})"
+            separated |= kind != "total"
+            if smooth > 1:
+                ax.plot(part["step"], part["value"], style, color=color, alpha=0.3, linewidth=0.8)
+                smoothed = part["value"].rolling(smooth, center=True, min_periods=1).mean()
+                ax.plot(part["step"], smoothed, style, color=color, label=label)
+            else:
+                ax.plot(part["step"], part["value"], style, color=color, label=label)
     ax.set_xlabel("step")
-    ax.set_ylabel("loss")
+    ax.set_ylabel("QA loss (solid), λ-weighted alignment loss (dashed)" if separated else "loss")
     ax.set_title(title)
     if logs:
         ax.legend(fontsize=8)

@@ -53,7 +53,7 @@ def results_markdown(params: Params) -> str:
     answers = figs / "answers.md"
     if answers.is_file():
         parts += [
-            f"#### Answers for seed {params.seed}, per question (generated from the tables below)",
+            f"#### Answers for seed {params.seed}, per question cluster (generated from the tables below)",
             "",
             answers.read_text().strip(),
             "",
@@ -62,8 +62,15 @@ def results_markdown(params: Params) -> str:
         ("Table 1 · mAP by setting (macro averages)", "table1_map.md"),
         ("Table 2 · rank distance (lower = less language bias)", "table2_rank_distance.md"),
         ("TyDi QA GoldP (`*` = language unseen in fine-tuning)", "table_tydi.md"),
-        ("Paired significance vs `multilingual` and `hybrid`", "table_significance.md"),
-        ("Every arm over seeds: mean ± std (`make seeds`)", "table_seeds.md"),
+        (
+            "Paired significance vs `multilingual` and `hybrid` (sign-flip test and 95 % bootstrap "
+            "interval of the difference, both over question clusters; Holm-adjusted p)",
+            "table_significance.md",
+        ),
+        (
+            "Every arm over seeds: mean ± std (`make seeds`; one model = the same model in every seed)",
+            "table_seeds.md",
+        ),
         ("α sweep of `hybrid`: mean ± std over seeds (`make alpha-sweep`)", "table_alpha_sweep.md"),
     ]
     shown = {"table_seeds.md": seeds_ok, "table_alpha_sweep.md": alpha_ok, "alpha_sweep.png": alpha_ok}
@@ -111,24 +118,37 @@ def matches_main_run(long_csv: Path, params: Params, *, by: str) -> bool | None:
 
 
 def training_time_table(params: Params) -> str:
-    """Steps and wall time of each trained arm, read from the runs' ``summary.json`` files."""
-    from hybridlib.params import arm_settings
+    """Steps, wall time and final losses of each trained arm, read from the runs' ``summary.json`` and
+    ``train_log.csv``: the QA loss and the λ-weighted alignment loss in separate columns (last logged
+    values, :func:`hybridlib.tables.final_losses`), so arms with and without alignment compare on the
+    same QA objective. Older logs without those columns show the total loss, labelled so."""
+    import pandas as pd
+
+    from hybridlib.params import ParameterError, arm_settings
     from hybridlib.runs import train_dir
+    from hybridlib.tables import final_losses
 
     rows = [
-        "| arm | QA steps | alignment steps | training time | s / step | final loss |",
-        "|---|---|---|---|---|---|",
+        "| arm | QA steps | alignment steps | training time | s / step | final QA loss "
+        "| final alignment loss (λ-weighted) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for arm in params.arms:
-        if arm == "zero-shot":
+        try:
+            run = train_dir(arm_settings(params, arm))
+        except ParameterError:  # zero-shot: no training run
             continue
-        summary = train_dir(arm_settings(params, arm)) / "summary.json"
-        if summary.is_file():
-            s = json.loads(summary.read_text())
-            rows.append(
-                f"| {arm} | {s['qa_steps']} | {s['alignment_steps']} | {s['seconds'] / 60:.1f} min | "
-                f"{s['seconds_per_step']:.2f} | {s['final_loss']:.3f} |"
-            )
+        summary = run / "summary.json"
+        if not summary.is_file():
+            continue
+        s = json.loads(summary.read_text())
+        log_file = run / "train_log.csv"
+        log = pd.read_csv(log_file) if log_file.is_file() else pd.DataFrame({"loss": [s.get("final_loss")]})
+        losses = final_losses(log, alignment_steps=int(s["alignment_steps"]))
+        rows.append(
+            f"| {arm} | {s['qa_steps']} | {s['alignment_steps']} | {s['seconds'] / 60:.1f} min | "
+            f"{s['seconds_per_step']:.2f} | {losses['qa']} | {losses['align']} |"
+        )
     return "\n".join(rows)
 
 

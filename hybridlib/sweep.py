@@ -5,7 +5,11 @@
   evaluate every model, and tabulate Mo./Cr./Mul. mAP, rank distance and TyDi mAP against α.
 * **Seeds** (``make seeds``, ``python -m hybridlib.sweep seeds``): the whole pipeline once per seed,
   then mean ± std per arm and metric. The main run (``make run``) *is* the run of its own seed; every
-  other seed lives beside it in ``<run_dir>/seed<N>`` (see :func:`seed_params`).
+  other seed lives beside it in ``<run_dir>/seed<N>`` (see :func:`seed_params`). The research
+  comparisons over seeds (:func:`hybridlib.tables.seed_comparisons`) are one estimate per comparison:
+  the mean difference with a two-level bootstrap interval (seeds, then question clusters, from every
+  seed run's per-query arrays, :func:`seed_vectors`). An arm evaluated with the same model in every
+  seed (zero-shot) is shown once, "(one model)", not as a spread of 0 over n seeds.
 
 Runs and results already on disk are reused (training folders are named after their parameters), and
 both share the same folders: the α sweep's ``hybrid`` at the main α and a given seed trains in the seed
@@ -120,25 +124,57 @@ def seed_runs(params_file: str | Path, seeds: Sequence[int], **overrides: Any) -
     from hybridlib.pipeline import run
 
     base = load_yaml(params_file, **overrides)
-    rows = []
+    frames = []
     for seed in seeds:
         p = seed_params(base, seed)
         run(p)
-        for arm, by_ds in collect_results(p).items():
-            for metric, value in summary_metrics(by_ds).items():
-                rows.append({"arm": arm, "seed": int(seed), "metric": metric, "value": value})
-    return pd.DataFrame(rows)
+        frames.append(seed_long(collect_results(p), seed))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def seed_long(results: dict[str, dict[str, dict[str, Any]]], seed: int) -> pd.DataFrame:
+    """Long rows ``arm, seed, metric, value, model`` of one seed run's results; ``model`` is the model
+    path the results were written for (the same in every seed for an arm that is not trained)."""
+    rows = []
+    for arm, by_ds in results.items():
+        models = {str((r.get("parameters") or {}).get("model_path")) for r in by_ds.values()}
+        model = models.pop() if len(models) == 1 else ""
+        for metric, value in summary_metrics(by_ds).items():
+            rows.append({"arm": arm, "seed": int(seed), "metric": metric, "value": value, "model": model})
+    return pd.DataFrame(rows, columns=["arm", "seed", "metric", "value", "model"])
+
+
+def one_model(long: pd.DataFrame, by: str) -> pd.Series:
+    """Per ``by`` value (and metric): whether all its seeds show one and the same model, so there is
+    no spread over seeds to report. Decided by the recorded ``model`` column when present (one model
+    path across all seeds) and, always, by identical results in every seed — not by the arm's name."""
+    grouped = long.groupby([by, "metric"])
+    same_values = grouped["value"].nunique(dropna=False) == 1
+    several = grouped["value"].size() > 1
+    out = same_values & several
+    if "model" in long:
+        models = long.assign(model=long["model"].fillna("").astype(str)).groupby([by, "metric"])["model"]
+        out &= (models.nunique() == 1) & (models.first() != "")
+    return out
 
 
 def mean_std_table(long: pd.DataFrame, by: str, order: Sequence[Any] | None = None) -> pd.DataFrame:
-    """Rows: ``by`` values (in ``order`` when given); columns: metrics; cells ``mean ± std (n)``."""
+    """Rows: ``by`` values (in ``order`` when given); columns: metrics; cells ``mean ± std (n)``.
+
+    A value whose seeds all show the same model and the same result (:func:`one_model`, e.g. the
+    zero-shot arm, evaluated once per seed with the base model) is shown once, ``value (one model)``:
+    a ``± 0.0000`` over n "seeds" would suggest a stability that was never measured."""
     stats = mean_std(long, by)
-    cell = stats.apply(
-        lambda r: f"{r['mean']:.4f} ± {r['std']:.4f} (n={int(r['n'])})"
-        if r["n"] > 1
-        else f"{r['mean']:.4f} (n=1)",
-        axis=1,
-    )
+    single = one_model(long, by).reindex(pd.MultiIndex.from_frame(stats[[by, "metric"]])).to_numpy()
+
+    def fmt(r: pd.Series, single: bool) -> str:
+        if single:
+            return f"{r['mean']:.4f} (one model)"
+        if r["n"] > 1:
+            return f"{r['mean']:.4f} ± {r['std']:.4f} (n={int(r['n'])})"
+        return f"{r['mean']:.4f} (n=1)"
+
+    cell = pd.Series([fmt(r, bool(one)) for (_, r), one in zip(stats.iterrows(), single, strict=True)])
     table = stats.assign(cell=cell).pivot(index=by, columns="metric", values="cell")
     return table if order is None else table.reindex([v for v in order if v in table.index])
 
@@ -157,6 +193,22 @@ def seed_significance(params: Params, seeds: Sequence[int]) -> dict[int, pd.Data
         path = figures_dir(seed_params(params, seed)) / "table_significance_all.csv"
         if path.is_file():
             out[int(seed)] = pd.read_csv(path)
+    return out
+
+
+def seed_vectors(params: Params, seeds: Sequence[int]) -> dict[int, Any]:
+    """Each seed run's per-query vectors ``{seed: {dataset: {arm: vectors}}}`` (with cluster ids; see
+    :func:`hybridlib.tables.per_query_vectors`), read from the result files of every arm present."""
+    from hybridlib.tables import per_query_vectors
+
+    out = {}
+    for seed in seeds:
+        p = seed_params(params, seed)
+        paths = {
+            arm: {ds: result_path(p, arm, ds) for ds in by_ds} for arm, by_ds in collect_results(p).items()
+        }
+        if paths:
+            out[int(seed)] = per_query_vectors(paths)
     return out
 
 
@@ -179,7 +231,13 @@ def main(argv: list[str] | None = None) -> None:
     write_text(run_root(params) / "seeds_long.csv", long.to_csv(index=False))
     table = seeds_table(long, params.arms)
     write_table(table, figures / "table_seeds")
-    comparisons = seed_comparisons(long, seed_significance(params, ns.seeds))
+    comparisons = seed_comparisons(
+        long,
+        seed_significance(params, ns.seeds),
+        seed_vectors(params, ns.seeds),
+        resamples=params.permutations,
+        seed=params.seed,
+    )
     write_table(comparisons, figures / "table_seed_comparisons")
     write_text(figures / "answers_seeds.md", seed_answers(comparisons))
     print(table.to_string())

@@ -79,18 +79,61 @@ def tydi_table(results: Results, *, metric: str = "mAP", pool: str = "mono") -> 
 
 def _per_query_vectors(result_path: Path, result: Mapping[str, Any]) -> dict[str, np.ndarray]:
     from hybridlib.evaluate import load_per_query
-    from hybridlib.stats import lareqa_setting_vectors
+    from hybridlib.stats import MISSING_CLUSTERS, lareqa_setting_vectors
 
     pq = load_per_query(result_path)
+    if "cluster" not in pq:
+        raise ValueError(f"{result_path} {MISSING_CLUSTERS}")
     if result["task"] == "lareqa":
         return lareqa_setting_vectors(pq)
     unseen = set(result["unseen_languages"])
     lang = np.asarray(pq["lang"]).astype(str)
-    out = {"qid": pq["qid"], "mono_mAP": pq["mono_ap"], "mul_mAP": pq["mul_ap"]}
+    out = {"qid": pq["qid"], "cluster": pq["cluster"], "mono_mAP": pq["mono_ap"], "mul_mAP": pq["mul_ap"]}
     mask = np.isin(lang, sorted(unseen))
     out["mono_mAP_unseen"] = np.where(mask, pq["mono_ap"], np.nan)
     out["mul_mAP_unseen"] = np.where(mask, pq["mul_ap"], np.nan)
     return out
+
+
+Vectors = dict[str, dict[str, dict[str, np.ndarray]]]  # {dataset: {arm: {metric | qid | cluster: (Q,)}}}
+
+
+def per_query_vectors(result_paths: Mapping[str, Mapping[str, Path]]) -> Vectors:
+    """``{dataset: {arm: per-query vectors}}`` from ``{arm: {dataset: result JSON path}}``.
+
+    Vectors: LAReQA ``mo``/``cr``/``mul``/``rank_distance`` (:func:`hybridlib.stats.lareqa_setting_vectors`);
+    TyDi ``mono_mAP``/``mul_mAP`` and their ``_unseen`` variants (NaN outside the unseen languages); each
+    with ``qid`` and ``cluster``. A per-query file without ``cluster`` (written before cluster ids were
+    stored) raises, asking to re-run the evaluation.
+    """
+    import json
+
+    vectors: Vectors = {}
+    for arm, by_ds in result_paths.items():
+        for ds, path in by_ds.items():
+            result = json.loads(Path(path).read_text())
+            vectors.setdefault(ds, {})[arm] = _per_query_vectors(Path(path), result)
+    return vectors
+
+
+def vector_metrics(by_arm: Mapping[str, Mapping[str, np.ndarray]]) -> list[str]:
+    return [m for m in next(iter(by_arm.values())) if m not in ("qid", "cluster")]
+
+
+SIGNIFICANCE_COLUMNS = [
+    "dataset",
+    "metric",
+    "baseline",
+    "arm",
+    "n",
+    "n_clusters",
+    "mean",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "p_value",
+    "p_holm",
+]
 
 
 def significance_table(
@@ -99,51 +142,71 @@ def significance_table(
     baselines: Sequence[str] = ("multilingual", "hybrid"),
     permutations: int = 10000,
     seed: int = 0,
+    resamples: int = 10000,
 ) -> pd.DataFrame:
-    """Per-query paired permutation tests and bootstrap CIs of every arm against each baseline.
+    """Paired cluster permutation tests and cluster-bootstrap intervals of every arm − each baseline.
 
     ``result_paths``: ``{arm: {dataset: path of the result JSON}}``. Metrics: LAReQA Mo./Cr./Mul. AP
     and rank distance; TyDi mono/mul AP (= reciprocal rank, one gold), overall and on the languages
-    unseen in fine-tuning. Long format: one row per (dataset, metric, baseline, arm).
+    unseen in fine-tuning. Long format: one row per (dataset, metric, baseline, arm), columns
+    :data:`SIGNIFICANCE_COLUMNS` (see :func:`hybridlib.stats.compare_arms`): ``n`` rows (questions ×
+    languages) and ``n_clusters`` independent units (LAReQA: source questions, whose translations are
+    one cluster; TyDi: questions); ``diff`` = arm − baseline with ``diff_ci_low``/``diff_ci_high``, the
+    95 % cluster-bootstrap interval *of that difference*; ``p_value`` the two-sided sign-flip test over
+    clusters, ``p_holm`` Holm-adjusted over the arms tested against the same baseline and metric.
     """
-    import json
-
     from hybridlib.stats import compare_arms
 
-    vectors: dict[str, dict[str, dict[str, np.ndarray]]] = {}
-    for arm, by_ds in result_paths.items():
-        for ds, path in by_ds.items():
-            result = json.loads(Path(path).read_text())
-            vectors.setdefault(ds, {})[arm] = _per_query_vectors(Path(path), result)
+    vectors = per_query_vectors(result_paths)
     frames = []
     for ds, by_arm in vectors.items():
-        metrics = [m for m in next(iter(by_arm.values())) if m != "qid"]
         for baseline in baselines:
             if baseline not in by_arm:
                 continue
-            for metric in metrics:
-                per_query = {arm: {"qid": v["qid"], metric: v[metric]} for arm, v in by_arm.items()}
+            for metric in vector_metrics(by_arm):
+                per_query = {
+                    arm: {"qid": v["qid"], "cluster": v["cluster"], metric: v[metric]}
+                    for arm, v in by_arm.items()
+                }
                 table = compare_arms(
-                    per_query, metric, baseline=baseline, permutations=permutations, seed=seed
+                    per_query,
+                    metric,
+                    baseline=baseline,
+                    permutations=permutations,
+                    seed=seed,
+                    resamples=resamples,
                 )
-                table = table.reset_index().assign(dataset=ds, metric=metric, baseline=baseline)
-                frames.append(table)
+                frames.append(table.reset_index().assign(dataset=ds, metric=metric, baseline=baseline))
     if not frames:
-        return pd.DataFrame()
-    cols = [
-        "dataset",
-        "metric",
-        "baseline",
-        "arm",
-        "n",
-        "mean",
-        "ci_low",
-        "ci_high",
-        "diff",
-        "p_value",
-        "p_holm",
-    ]
-    return pd.concat(frames, ignore_index=True)[cols]
+        return pd.DataFrame(columns=SIGNIFICANCE_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[SIGNIFICANCE_COLUMNS]
+
+
+def final_losses(log: pd.DataFrame, *, alignment_steps: int = 0) -> dict[str, str]:
+    """The last logged QA loss and λ-weighted alignment loss of a ``train_log.csv``, as table cells.
+
+    Logs with ``qa_loss``/``align_loss`` give each column's last non-NaN value ("—" without alignment).
+    Older logs have only the total ``loss``: for an arm without alignment steps that *is* its QA loss;
+    with alignment it mixes both terms, so it is shown as ``total …`` and the alignment cell says the
+    log does not separate them.
+    """
+
+    def last(column: str) -> float | None:
+        values = log[column].dropna() if column in log else pd.Series(dtype=float)
+        return float(values.iloc[-1]) if len(values) else None
+
+    if "qa_loss" in log:
+        qa, align = last("qa_loss"), last("align_loss")
+        return {
+            "qa": f"{qa:.3f}" if qa is not None else "—",
+            "align": f"{align:.3f}" if align is not None else "—",
+        }
+    total = last("loss")
+    if total is None:
+        return {"qa": "—", "align": "—"}
+    if alignment_steps == 0:
+        return {"qa": f"{total:.3f}", "align": "—"}
+    return {"qa": f"total {total:.3f}", "align": "not logged separately (older run)"}
 
 
 def to_markdown(df: pd.DataFrame, floatfmt: str = ".4f") -> str:
@@ -182,7 +245,8 @@ def research_answers(results: Results, sig: pd.DataFrame) -> str:
     """The README's answers, as sentences whose every number is read from ``results``/``sig``.
 
     1. Does hybrid beat X-X-mono on Mo. and X-Y on Cr./Mul., with lower rank distance (per LAReQA set)?
-       The p-values are the paired permutation tests of those arms against ``hybrid`` (per question).
+       The p-values are the paired permutation tests of those arms against ``hybrid``, with the sign
+       flipped per question cluster (the translations of one question together).
     2. Does hybrid+align beat multilingual fine-tuning on TyDi QA (monolingual pools), overall and on
        unseen languages, by how much and with what p?
     """
@@ -198,7 +262,14 @@ def research_answers(results: Results, sig: pd.DataFrame) -> str:
 
         def p_vs_hybrid(arm: str, metric: str, ds: str = ds) -> str:
             row = _sig_row(sig, ds, metric, "hybrid", arm)
-            return f", p = {row['p_value']:.3g}" if row is not None else ""
+            if row is None:
+                return ""
+            # the table holds arm − hybrid; the sentence is about hybrid − arm
+            low, high = -row["diff_ci_high"], -row["diff_ci_low"]
+            return (
+                f"; hybrid − {arm} {-row['diff']:+.4f} [{low:+.4f}, {high:+.4f}], "
+                f"p = {row['p_value']:.3g} over {int(row['n_clusters'])} question clusters"
+            )
 
         lines.append(
             f"- **{ds}: hybrid vs X-X-mono on Mo.** {_verdict(h['Mo.'], mono['Mo.'])} "
@@ -220,15 +291,15 @@ def research_answers(results: Results, sig: pd.DataFrame) -> str:
             lines.append(
                 f"- **TyDi QA, {label}: hybrid+align vs multilingual fine-tuning** "
                 f"{_verdict(row['mean'], base)}: mAP {row['mean']:.4f} vs {base:.4f} "
-                f"(difference {row['diff']:+.4f} over {int(row['n'])} questions, "
-                f"95% CI of hybrid+align [{row['ci_low']:.4f}, {row['ci_high']:.4f}], "
+                f"(difference {row['diff']:+.4f}, 95% CI of the difference "
+                f"[{row['diff_ci_low']:+.4f}, {row['diff_ci_high']:+.4f}], over {int(row['n'])} questions, "
                 f"paired permutation p = {row['p_value']:.3g})."
             )
         row = _sig_row(sig, tydi, "mono_mAP", "hybrid", "hybrid+align")
         if row is not None:
             lines.append(
-                f"- **TyDi QA: the alignment term alone** (hybrid+align − hybrid): {row['diff']:+.4f} mAP, "
-                f"p = {row['p_value']:.3g}."
+                f"- **TyDi QA: the alignment term alone** (hybrid+align − hybrid): {row['diff']:+.4f} mAP "
+                f"[{row['diff_ci_low']:+.4f}, {row['diff_ci_high']:+.4f}], p = {row['p_value']:.3g}."
             )
     return "\n".join(lines) + "\n"
 
@@ -256,33 +327,69 @@ SEED_TYDI_COMPARISONS = [
 ]
 
 
-def seed_comparisons(long: pd.DataFrame, sig_by_seed: Mapping[int, pd.DataFrame]) -> pd.DataFrame:
-    """The research question's comparisons repeated over seeds.
+def seed_comparisons(
+    long: pd.DataFrame,
+    sig_by_seed: Mapping[int, pd.DataFrame],
+    vectors_by_seed: Mapping[int, Vectors],
+    *,
+    resamples: int = 10000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The research question's comparisons over training seeds, as one estimate with its interval.
 
-    ``long`` has columns ``arm, seed, metric, value`` (:func:`hybridlib.sweep.seed_runs`); ``sig_by_seed``
-    maps a seed to that run's significance table (:func:`significance_table`). Per comparison: the
-    per-seed differences arm − baseline, their mean and sample std, how many seeds favour the arm
-    (higher mAP, lower rank distance), and each seed's paired permutation p-value (per question).
+    ``vectors_by_seed`` maps a seed to that seed run's per-query vectors (:func:`per_query_vectors`);
+    ``long`` (columns ``arm, seed, metric, value``, :func:`hybridlib.sweep.seed_runs`) gives the table
+    (macro) numbers; ``sig_by_seed`` maps a seed to that run's significance table
+    (:func:`significance_table`).
+
+    Per comparison, over the seeds whose runs hold both arms:
+
+    * ``diff``       mean over seeds of each seed's paired mean difference arm − baseline (over questions)
+    * ``ci_low``, ``ci_high``  its 95 % two-level bootstrap interval: seeds resampled, then question
+      clusters (:func:`hybridlib.stats.seed_cluster_bootstrap`), so it carries both the training noise
+      and the sampling of questions — the one interval to read
+    * ``n_seeds``, ``n_favour_arm``  seeds, and seeds whose difference favours the arm (higher mAP, lower
+      rank distance); ``diff_std`` the sample std of the per-seed differences; ``n_clusters`` clusters
+    * ``diff_tables``  mean over seeds of the difference of the tables' (macro-averaged) numbers; equal to
+      ``diff`` on balanced parallel sets, it may differ slightly where languages have unequal counts
+    * ``p_values``   each seed's clustered paired permutation p-value (detail; not pooled)
     """
+    from hybridlib.stats import seed_cluster_bootstrap
+
     rows = []
-    metrics = set(long["metric"])
-    # LAReQA sets first, then TyDi QA (the order of the research questions)
-    datasets = sorted({m.split(" ", 1)[0] for m in metrics}, key=lambda ds: (f"{ds} mAP" in metrics, ds))
+    datasets = sorted({ds for vectors in vectors_by_seed.values() for ds in vectors})
+    kinds = {}
     for ds in datasets:
-        tydi = f"{ds} mAP" in metrics
+        by_arm = next(v[ds] for v in vectors_by_seed.values() if ds in v)
+        kinds[ds] = "mono_mAP" in vector_metrics(by_arm)
+    # LAReQA sets first, then TyDi QA (the order of the research questions)
+    for ds in sorted(datasets, key=lambda ds: (kinds[ds], ds)):
         for metric, sig_metric, arm, baseline, lower, label in (
-            SEED_TYDI_COMPARISONS if tydi else SEED_LAREQA_COMPARISONS
+            SEED_TYDI_COMPARISONS if kinds[ds] else SEED_LAREQA_COMPARISONS
         ):
-            rows_of_metric = long[long["metric"] == f"{ds} {metric}"]
-            values = rows_of_metric.pivot(index="seed", columns="arm", values="value")
-            if arm not in values or baseline not in values:
+            seeds, diffs = [], []
+            for s_, vectors in sorted(vectors_by_seed.items()):
+                by_arm = vectors.get(ds, {})
+                if arm in by_arm and baseline in by_arm and sig_metric in by_arm[arm]:
+                    a, b = by_arm[arm], by_arm[baseline]
+                    if not np.array_equal(a["cluster"], b["cluster"]):
+                        raise ValueError(f"seed {s_}, {ds}: {arm} and {baseline} have different clusters")
+                    seeds.append(int(s_))
+                    diffs.append((a[sig_metric] - b[sig_metric], a["cluster"]))
+            if not seeds:
                 continue
-            diff = (values[arm] - values[baseline]).dropna()
-            if diff.empty:
-                continue
+            boot = seed_cluster_bootstrap(diffs, resamples=resamples, seed=seed)
+            per_seed = boot.per_seed
+            tables = long[(long["metric"] == f"{ds} {metric}") & long["seed"].isin(seeds)]
+            values = tables.pivot(index="seed", columns="arm", values="value")
+            diff_tables = (
+                float((values[arm] - values[baseline]).mean())
+                if arm in values and baseline in values
+                else np.nan
+            )
             p_values = []
-            for seed in diff.index:
-                sig = sig_by_seed.get(int(seed), pd.DataFrame())
+            for s_ in seeds:
+                sig = sig_by_seed.get(s_, pd.DataFrame())
                 row = _sig_row(sig, ds, sig_metric, baseline, arm)
                 row = row if row is not None else _sig_row(sig, ds, sig_metric, arm, baseline)
                 p_values.append(float(row["p_value"]) if row is not None else np.nan)
@@ -293,10 +400,14 @@ def seed_comparisons(long: pd.DataFrame, sig_by_seed: Mapping[int, pd.DataFrame]
                     "arm": arm,
                     "baseline": baseline,
                     "metric": metric,
-                    "n_seeds": len(diff),
-                    "n_favour_arm": int(((diff < 0) if lower else (diff > 0)).sum()),
-                    "diff_mean": float(diff.mean()),
-                    "diff_std": float(diff.std(ddof=1)) if len(diff) > 1 else np.nan,
+                    "n_seeds": len(seeds),
+                    "n_favour_arm": int(((per_seed < 0) if lower else (per_seed > 0)).sum()),
+                    "diff": boot.diff,
+                    "ci_low": boot.ci_low,
+                    "ci_high": boot.ci_high,
+                    "diff_std": float(per_seed.std(ddof=1)) if len(seeds) > 1 else np.nan,
+                    "n_clusters": boot.n_clusters,
+                    "diff_tables": diff_tables,
                     "p_values": " ".join(f"{p:.3g}" for p in p_values),
                 }
             )
@@ -308,10 +419,11 @@ def seed_answers(comparisons: pd.DataFrame) -> str:
     names = {"mo mAP": "Mo. mAP", "cr mAP": "Cr. mAP", "mul mAP": "Mul. mAP", "mAP unseen": "mAP"}
     lines = []
     for r in comparisons.itertuples(index=False):
-        spread = f" ± {r.diff_std:.4f}" if np.isfinite(r.diff_std) else ""
         lines.append(
             f"- **{r.dataset}, {r.comparison}:** {r.arm} better in {r.n_favour_arm} of {r.n_seeds} seeds; "
-            f"{names.get(r.metric, r.metric)} difference {r.diff_mean:+.4f}{spread} (mean ± std over seeds; "
-            f"per-seed paired permutation p: {r.p_values.replace(' ', ', ')})."
+            f"{names.get(r.metric, r.metric)} difference {r.diff:+.4f}, 95% interval "
+            f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}] (two-level bootstrap over {r.n_seeds} seeds and "
+            f"{r.n_clusters} question clusters; per-seed paired permutation p: "
+            f"{r.p_values.replace(' ', ', ')})."
         )
     return "\n".join(lines) + "\n"

@@ -18,7 +18,9 @@
 # The paper's Table 1 (Mo./Cr./Mul. mAP) and Table 2 (rank distance), the TyDi QA table, per-language
 # TyDi bars (unseen languages hatched), training-loss curves, and paired permutation tests with
 # bootstrap 95% confidence intervals against the `multilingual` (standard multilingual fine-tuning)
-# and `hybrid` arms. Everything is read from the result files of `04_evaluate`.
+# and `hybrid` arms. Everything is read from the result files of `04_evaluate`. The tests and intervals
+# treat the translations of one question as one unit (a *cluster*): they flip signs and resample per
+# cluster, never per row.
 
 # %%
 import hybridlib.params as hp
@@ -108,6 +110,7 @@ if tydi_name:
 
 # %% [markdown]
 # ## Training-loss curves
+# QA loss solid, λ-weighted alignment loss dashed (older logs without the split: the total loss).
 
 # %%
 logs = training_logs(results)
@@ -115,12 +118,15 @@ if logs:
     display(loss_curves(logs, smooth=3, title="training loss", path=figures(P) / "loss_curves.png"))
 
 # %% [markdown]
-# ## Significance: paired permutation tests and bootstrap CIs
-# `diff` = arm − baseline on the same questions; `p_value` two-sided, `p_holm` Holm-adjusted over arms.
+# ## Significance: paired permutation tests and bootstrap CIs, over question clusters
+# `diff` = arm − baseline on the same rows; `diff_ci_low`/`diff_ci_high` the 95 % bootstrap interval of
+# that difference (clusters resampled); `p_value` the two-sided sign-flip test with one sign per cluster,
+# `p_holm` Holm-adjusted over arms. `n` counts rows (question × language), `n_clusters` the independent
+# units (XQuAD-R / MLQA-R: source questions; TyDi QA: questions).
 
 # %%
 paths = {arm: {ds: result_path(P, arm, ds) for ds in by_ds} for arm, by_ds in results.items()}
-sig = significance_table(paths, permutations=P.permutations, seed=P.seed)
+sig = significance_table(paths, permutations=P.permutations, seed=P.seed, resamples=P.permutations)
 write_table(sig, figures(P) / "table_significance_all")
 # The comparisons the research question is about: each trained arm vs standard multilingual
 # fine-tuning, and hybrid+align vs hybrid (λ alone).

@@ -167,6 +167,9 @@ def test_write_results_json_schema_and_per_query_npz(subsets7, tmp_path):
     pq = load_per_query(path)
     np.testing.assert_allclose(pq["ap_mul"], res["per_query"]["ap_mul"])
     assert list(pq["qid"]) == list(rset.questions["qid"])
+    # The cluster of a row is the shared id of its translations (the sampling unit of the tests).
+    assert list(pq["cluster"]) == list(rset.questions["xid"].astype(str))
+    assert pq["cluster"].dtype.kind == "U" and len(set(pq["cluster"])) < len(pq["cluster"])
     assert not list(tmp_path.glob("res/.*.tmp"))  # atomic writes leave no temporaries
 
 
@@ -225,7 +228,10 @@ def test_tydi_monolingual_and_multilingual_pools(tmp_path):
     assert json.loads(path.read_text())["pools"]["mul"]["macro"]["R@10"] == pytest.approx(
         mul["macro"]["R@10"]
     )
-    assert set(load_per_query(path)) >= {"qid", "mono_ap", "mul_ndcg10"}
+    pq = load_per_query(path)
+    assert set(pq) >= {"qid", "cluster", "mono_ap", "mul_ndcg10"}
+    # TyDi questions are independent: every row is its own cluster.
+    assert list(pq["cluster"]) == list(pq["qid"]) and len(set(pq["cluster"])) == len(pq["qid"])
 
 
 def _read_trec(run_path: Path, qrels_path: Path):

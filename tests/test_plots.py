@@ -77,6 +77,23 @@ def test_loss_curves(tmp_path):
     _assert_png(tmp_path / "loss.png")
 
 
+def test_loss_curves_separate_qa_and_alignment_loss():
+    steps = np.arange(0, 40, 5)
+    align = np.where(steps % 10 == 0, 0.2, np.nan)  # alignment logged on some steps only
+    logs = {
+        "hybrid": pd.DataFrame({"step": steps, "loss": 1.0, "qa_loss": 1.0, "align_loss": np.nan}),
+        "hybrid+align": pd.DataFrame({"step": steps, "loss": 1.0 + np.nan_to_num(align), "qa_loss": 1.0,
+                                      "align_loss": align}),
+    }  # fmt: skip
+    ax = loss_curves(logs).axes[0]
+    labels = [line.get_label() for line in ax.lines]
+    assert labels == ["hybrid", "hybrid+align", "hybrid+align (alignment (λ-weighted))"]
+    qa = ax.lines[1]
+    np.testing.assert_allclose(qa.get_ydata(), 1.0)  # the QA curve is not the total
+    assert ax.lines[2].get_linestyle() == "--" and len(ax.lines[2].get_xdata()) == 4
+    assert "alignment" in ax.get_ylabel()
+
+
 def test_pair_count_heatmap_writes_png(tmp_path):
     from hybridlib.plots import pair_count_heatmap
 

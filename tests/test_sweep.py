@@ -7,7 +7,15 @@ import pandas as pd
 from test_tables import RESULTS
 
 from hybridlib.params import load_yaml
-from hybridlib.sweep import alpha_sweep, mean_std, mean_std_table, seed_params, seeds_table, summary_metrics
+from hybridlib.sweep import (
+    alpha_sweep,
+    mean_std,
+    mean_std_table,
+    seed_long,
+    seed_params,
+    seeds_table,
+    summary_metrics,
+)
 from hybridlib.tables import seed_answers, seed_comparisons
 
 
@@ -67,35 +75,87 @@ def _long(values: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
     )
 
 
-def test_seed_comparisons_known_differences_and_p_values():
+def _vectors(values: dict[tuple[str, str, str], list[np.ndarray]], clusters: dict[str, np.ndarray]):
+    """``{seed: {dataset: {arm: {metric: array, qid, cluster}}}}`` from per-seed arrays."""
+    out: dict[int, dict] = {}
+    for (ds, arm, metric), per_seed in values.items():
+        for seed, arr in enumerate(per_seed):
+            entry = out.setdefault(seed, {}).setdefault(ds, {}).setdefault(arm, {})
+            entry.update({metric: np.asarray(arr, dtype=float), "cluster": clusters[ds]})
+            entry["qid"] = np.arange(len(arr)).astype(str)
+    return out
+
+
+def test_seed_comparisons_known_differences_intervals_and_p_values():
     long = _long(
         {
             ("hybrid", "xquad-r mo mAP"): [0.60, 0.62, 0.55],
             ("monolingual", "xquad-r mo mAP"): [0.50, 0.52, 0.60],
-            ("hybrid", "xquad-r rank distance"): [10.0, 12.0, 11.0],
-            ("monolingual", "xquad-r rank distance"): [11.0, 14.0, 12.0],
             ("hybrid+align", "tydiqa-goldp mAP"): [0.9, 0.8, 0.7],
             ("multilingual", "tydiqa-goldp mAP"): [0.8, 0.8, 0.8],
         }
     )
+    # xquad-r: 4 questions × 2 languages; each seed's per-row difference hybrid − mono is constant
+    # (+0.10, +0.10, −0.05) so each seed's question-level difference is known exactly.
+    xq = np.repeat(["q1", "q2", "q3", "q4"], 2)
+    ty = np.array(["t1", "t2", "t3"])
+    mono = [np.linspace(0.3, 0.7, 8)] * 3
+    tydi_base = [np.array([0.8, 0.8, 0.8])] * 3
+    vectors = _vectors(
+        {
+            ("xquad-r", "monolingual", "mo"): mono,
+            ("xquad-r", "hybrid", "mo"): [m + d for m, d in zip(mono, [0.10, 0.10, -0.05], strict=True)],
+            ("tydiqa-goldp", "multilingual", "mono_mAP"): tydi_base,
+            ("tydiqa-goldp", "hybrid+align", "mono_mAP"): [
+                t + d for t, d in zip(tydi_base, [0.1, 0, -0.1], strict=True)
+            ],
+        },
+        {"xquad-r": xq, "tydiqa-goldp": ty},
+    )
+
     # Seed 1's table lists the pair the other way round (baseline/arm swapped): p is two-sided, so it counts.
     def sig_row(baseline: str, arm: str, p: float) -> pd.DataFrame:
         row = {"dataset": "xquad-r", "metric": "mo", "baseline": baseline, "arm": arm, "p_value": p}
         return pd.DataFrame([row])
 
     sig = {0: sig_row("monolingual", "hybrid", 0.01), 1: sig_row("hybrid", "monolingual", 0.2)}
-    table = seed_comparisons(long, sig).set_index("comparison")
+    table = seed_comparisons(long, sig, vectors, resamples=4000).set_index("comparison")
     mo = table.loc["hybrid vs X-X-mono on Mo."]
-    assert mo["n_seeds"] == 3 and mo["n_favour_arm"] == 2
-    assert np.isclose(mo["diff_mean"], (0.10 + 0.10 - 0.05) / 3)
+    assert mo["n_seeds"] == 3 and mo["n_favour_arm"] == 2 and mo["n_clusters"] == 4
+    assert np.isclose(mo["diff"], (0.10 + 0.10 - 0.05) / 3)
     assert np.isclose(mo["diff_std"], np.std([0.10, 0.10, -0.05], ddof=1))
+    assert np.isclose(mo["diff_tables"], (0.10 + 0.10 - 0.05) / 3)
+    # Questions add no noise here (constant differences): the interval is the seed bootstrap's, whose
+    # replicates are means of 3 draws from {0.10, 0.10, −0.05}: from −0.05 up to 0.10.
+    assert -0.05 - 1e-9 <= mo["ci_low"] < mo["diff"] < mo["ci_high"] <= 0.10 + 1e-9
     assert mo["p_values"] == "0.01 0.2 nan"
-    rd = table.loc["hybrid vs X-X-mono, rank distance"]
-    assert rd["n_favour_arm"] == 3 and np.isclose(rd["diff_mean"], -4 / 3)  # lower is better
     tydi = table.loc["hybrid+align vs multilingual, all languages"]
-    assert tydi["n_favour_arm"] == 1 and np.isclose(tydi["diff_mean"], 0.0, atol=1e-12)
+    assert tydi["n_favour_arm"] == 1 and np.isclose(tydi["diff"], 0.0, atol=1e-12)
+    assert tydi["ci_low"] < 0 < tydi["ci_high"]
     # Comparisons whose arms have no values (X-Y, unseen languages, hybrid) are left out, not invented.
     assert "hybrid vs X-Y on Cr." not in table.index
     assert "hybrid+align vs hybrid (the alignment term alone)" not in table.index
-    text = seed_answers(seed_comparisons(long, sig))
+    text = seed_answers(seed_comparisons(long, sig, vectors, resamples=500))
     assert "hybrid better in 2 of 3 seeds" in text and "p: 0.01, 0.2, nan" in text
+    assert "Mo. mAP difference +0.0500, 95% interval [" in text
+    assert "(two-level bootstrap over 3 seeds and 4 question clusters; per-seed" in text
+
+
+def test_one_model_arm_is_shown_once_not_as_zero_spread():
+    results = {
+        "zero-shot": {"xquad-r": {**RESULTS["hybrid"]["xquad-r"], "parameters": {"model_path": "base/e5"}}},
+        "hybrid": {"xquad-r": {**RESULTS["hybrid"]["xquad-r"], "parameters": {"model_path": "runs/h"}}},
+    }
+    long = pd.concat([seed_long(results, seed) for seed in range(3)], ignore_index=True)
+    # the trained arm's model differs per seed (its results happen to coincide here)
+    long.loc[long["arm"] == "hybrid", "model"] = long["seed"].map(lambda s: f"runs/seed{s}/h")
+    table = seeds_table(long, ["zero-shot", "hybrid"])
+    assert table.loc["zero-shot", "xquad-r cr mAP"] == "0.6100 (one model)"
+    assert table.loc["hybrid", "xquad-r cr mAP"] == "0.6100 ± 0.0000 (n=3)"
+    # Without a model column (older seeds_long.csv): identical results in every seed mean one model,
+    # whatever the arm is called; differing results never do.
+    old = long.drop(columns="model")
+    old.loc[(old["arm"] == "hybrid") & (old["seed"] == 1), "value"] += 0.01
+    table = seeds_table(old.replace({"zero-shot": "base-encoder"}), ["base-encoder", "hybrid"])
+    assert table.loc["base-encoder", "xquad-r mo mAP"] == "0.8200 (one model)"
+    assert "± " in table.loc["hybrid", "xquad-r mo mAP"]
