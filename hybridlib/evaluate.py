@@ -29,6 +29,9 @@ Result schema (``schema_version`` 1). Every result has::
     date            str    ISO-8601 UTC time of evaluation
     hybridlib_version str
     per_query_file  str | null   file name of the .npz beside the JSON (set by write_results)
+    provenance      dict   (set by ``hybridlib.run_evaluation.evaluate_model``) resolved precision,
+                           device, CPU model and flags, torch threads, library versions, git commit
+                           (``hybridlib.provenance.provenance``)
 
 Undefined values (no question in a cell, no seen language, ...) are ``null``.
 
@@ -82,7 +85,6 @@ import dataclasses
 import datetime as _dt
 import math
 import os
-import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,7 @@ from hybridlib import __version__
 from hybridlib.bias import macro_mean, rank_distance, rank_distance_by_language
 from hybridlib.io import atomic_path, write_json, write_text
 from hybridlib.metrics import DEFAULT_BLOCK_SIZE, RECALL_KS, RankResult, nanmean, rank_golds
+from hybridlib.provenance import git_state
 from hybridlib.retrieval import build_index, search
 from hybridlib.schema import RetrievalSet
 
@@ -176,26 +179,6 @@ def _json_ready(obj: Any) -> Any:
     if obj is None or isinstance(obj, str | int | bool):
         return obj
     return str(obj)
-
-
-def git_state(repo_dir: str | os.PathLike | None = None) -> tuple[str | None, bool | None]:
-    """``(git rev-parse HEAD, tree has uncommitted changes)``; ``(None, None)`` when git is unavailable."""
-    cwd = Path(repo_dir) if repo_dir is not None else Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "status", "--porcelain"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-    return (head or None), bool(status.strip())
 
 
 def _header(task: str, rset: RetrievalSet, model_name: str, params: Any, block_size: int) -> dict[str, Any]:

@@ -28,7 +28,8 @@ from typing import Any
 import pandas as pd
 
 from hybridlib.params import Params, arm_settings, load_yaml, parse_overrides
-from hybridlib.runs import collect_results, evaluate_model, load_result, result_path, run_root, train_dir
+from hybridlib.run_evaluation import evaluate_model
+from hybridlib.runs import collect_results, load_result, result_path, run_root, train_dir
 
 
 def summary_metrics(by_dataset: dict[str, dict[str, Any]]) -> dict[str, float]:
@@ -57,7 +58,7 @@ def seed_params(params: Params, seed: int) -> Params:
     return params.replace(seed=int(seed), run_dir=str(root), figures_dir=str(root / "figures"))
 
 
-# What decides an evaluation's numbers besides the model (see hybridlib.runs.evaluate_model).
+# What decides an evaluation's numbers besides the model (see hybridlib.run_evaluation.evaluate_model).
 EVALUATION_FIELDS = (
     "eval_sets",
     "eval_max_paragraphs",

@@ -31,8 +31,11 @@ from typing import Any
 
 import pandas as pd
 
+from hybridlib.fingerprint import training_identity
 from hybridlib.io import write_json, write_text
-from hybridlib.params import Params, arm_name, load_yaml, run_name, validate
+from hybridlib.params import Params, arm_name, load_yaml, validate
+from hybridlib.provenance import provenance
+from hybridlib.runs import train_dir
 
 LOG_FILE = "train_log.csv"
 #: ``loss`` is the trainer's total objective; ``qa_loss`` the mean retrieval (InfoNCE) loss of the QA batches
@@ -41,6 +44,10 @@ LOG_FILE = "train_log.csv"
 LOG_COLUMNS = ["step", "loss", "qa_loss", "align_loss", "learning_rate"]
 #: Per checkpoint: the QA / alignment batches consumed up to it (so a resumed run's summary counts all).
 COUNTS_FILE = "batch_counts.json"
+#: What the model depends on (hybridlib.fingerprint.training_identity); the folder name ends with its digest.
+IDENTITY_FILE = "identity.json"
+#: Written last: a folder holding it is a finished run.
+SUMMARY_FILE = "summary.json"
 MODEL_DIR = "model"
 ALIGN_SET = "align"
 #: A logged loss above this multiple of the first logged loss counts as exploding.
@@ -251,6 +258,7 @@ def train(
     *,
     run_dir: str | Path | None = None,
     resume: bool = True,
+    reuse: bool = True,
     extra_callbacks: list[Any] | None = None,
 ) -> TrainResult:
     """Fine-tune ``params.model`` with ``params.sampler`` (and λ = ``params.align_weight``).
@@ -262,6 +270,11 @@ def train(
     ``<run_dir>/checkpoints`` and ``resume=True`` continues from the newest one; the sampler replays
     its batch stream from seed and epoch, so a resumed run ends with the same weights as an
     uninterrupted one.
+
+    ``run_dir`` defaults to :func:`hybridlib.runs.train_dir`, named after the training identity
+    (``identity.json``). With ``reuse=True`` a finished run of the same identity is returned as it is
+    (no training); a folder holding another identity's files (an explicit ``run_dir`` reused with
+    other parameters or code) is cleared first, so nothing stale is resumed or kept.
     """
     import torch
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
@@ -271,8 +284,15 @@ def train(
     from hybridlib.model import load_sentence_transformer, resolve_precision, settings_for, torch_threads
     from hybridlib.sampling import make_st_batch_sampler
 
-    run_dir = Path(run_dir) if run_dir is not None else Path(params.run_dir) / "train" / run_name(params)
+    run_dir = Path(run_dir) if run_dir is not None else train_dir(params)
+    identity = training_identity(params)
+    finished = _finished_run(run_dir, identity)
+    if finished is not None and reuse:
+        print(f"{run_dir.name}: already trained with this identity; reusing it")
+        return finished
+    _clear_other_identity(run_dir, identity)
     run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / IDENTITY_FILE, identity)
     write_json(run_dir / "params.json", {"arm": arm_name(params), **params.to_dict()})
     set_seed(params.seed)
 
@@ -379,13 +399,46 @@ def train(
         "seconds_per_step": round(seconds / max(trainer.state.global_step, 1), 3),
         "device": device,
         "precision": precision,
+        "provenance": provenance(precision=precision, device=device, threads=params.threads),
         "final_loss": float(log["loss"].iloc[-1]) if len(log) else None,
         "training_sets": {name: len(table) for name, table in pairs.items()},
         "alignment_pairs": len(align) if align is not None else 0,
         "batches_per_epoch": len(trainer.get_train_dataloader()),
     }
-    write_json(run_dir / "summary.json", summary)
+    write_json(run_dir / SUMMARY_FILE, summary)
     return TrainResult(run_dir, model_dir, log, seconds, summary["steps"])
+
+
+def _recorded_identity(run_dir: Path) -> Any:
+    file = run_dir / IDENTITY_FILE
+    return json.loads(file.read_text()) if file.is_file() else None
+
+
+def _as_json(obj: Any) -> Any:
+    return json.loads(json.dumps(obj))  # tuples → lists, as the recorded file holds them
+
+
+def _finished_run(run_dir: Path, identity: dict[str, Any]) -> TrainResult | None:
+    """The finished run in ``run_dir`` when it was trained with exactly ``identity``, else None."""
+    summary_file = run_dir / SUMMARY_FILE
+    if not (summary_file.is_file() and (run_dir / MODEL_DIR).is_dir()):
+        return None
+    if _recorded_identity(run_dir) != _as_json(identity):
+        return None
+    summary = json.loads(summary_file.read_text())
+    log = pd.read_csv(run_dir / LOG_FILE) if (run_dir / LOG_FILE).is_file() else pd.DataFrame()
+    return TrainResult(run_dir, run_dir / MODEL_DIR, log, float(summary["seconds"]), int(summary["steps"]))
+
+
+def _clear_other_identity(run_dir: Path, identity: dict[str, Any]) -> None:
+    recorded = _recorded_identity(run_dir)
+    if recorded is None or recorded == _as_json(identity):
+        return
+    print(f"{run_dir}: holds a run of another training identity; clearing it")
+    for name in (SUMMARY_FILE, LOG_FILE, COUNTS_FILE, "params.json", IDENTITY_FILE):
+        (run_dir / name).unlink(missing_ok=True)
+    for name in (MODEL_DIR, "checkpoints", f".{MODEL_DIR}.tmp"):
+        shutil.rmtree(run_dir / name, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -55,7 +55,8 @@ P = hp.from_notebook(globals(), _before)
 from IPython.display import display
 
 from hybridlib.evaluate import matrix_frame
-from hybridlib.runs import evaluate_model, load_result
+from hybridlib.run_evaluation import evaluate_model
+from hybridlib.runs import load_result
 from hybridlib.tables import table1_map, table2_rank_distance, tydi_table
 
 paths = evaluate_model(P, arm=P.arm, model_path=P.model_path)

@@ -482,7 +482,7 @@ def test_xquad_r_subset_is_the_first_paragraphs_of_every_language(xquad):
 
 def test_evaluation_uses_the_parallel_subset(mlqa):
     from hybridlib.params import validate
-    from hybridlib.runs import evaluation_sets
+    from hybridlib.run_evaluation import evaluation_sets
 
     params = validate({"train_sets": ["xquad-r"], "eval_sets": ["mlqa-r"], "eval_max_paragraphs": 20})
     _check_parallel_subset(mlqa, evaluation_sets(params)["mlqa-r"])

@@ -9,7 +9,7 @@ import pytest
 
 from hybridlib import data
 from hybridlib.params import validate
-from hybridlib.runs import training_languages
+from hybridlib.run_evaluation import training_languages
 from hybridlib.train import alignment_pairs
 
 TYDI = {"ar", "bn", "en", "fi", "id", "ko", "ru", "sw", "te"}
