@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridlib.config import data_dir as resolve_data_dir
-from hybridlib.params import Params
+from hybridlib.params import Params, same_training
 
 PACKAGE = "hybridlib"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -200,11 +200,13 @@ def model_fingerprint(model: str) -> str:
 
 
 def training_parameters(params: Params) -> dict[str, Any]:
-    """The parameters that decide a trained model, in a canonical form: alignment settings only when
-    λ > 0, α only for the hybrid sampler, and the precision resolved for this machine (``auto`` means
+    """The parameters that decide a trained model, in a canonical form: hybrid at α = 0 or 1 as the
+    sampler it equals (:func:`hybridlib.params.same_training`), alignment settings only when λ > 0,
+    α only for the hybrid sampler, and the precision resolved for this machine (``auto`` means
     different things on different CPUs)."""
     from hybridlib.model import resolve_precision
 
+    params = same_training(params)
     values = {k: v for k, v in params.to_dict().items() if k not in NOT_TRAINING}
     if params.align_weight <= 0:
         for key in _ALIGNMENT_ONLY:

@@ -271,6 +271,15 @@ def arm_settings(params: Params, arm: str) -> Params:
     return replace(params, sampler=arm, align_weight=0.0)
 
 
+def same_training(params: Params) -> Params:
+    """The canonical form of a training run: ``hybrid`` at α = 1 draws exactly the batches of
+    ``monolingual`` and at α = 0 those of ``crosslingual`` (same seed; ``tests/test_sampling.py``), so
+    those are one run, trained once and found under one name (the α sweep's endpoints reuse the arms)."""
+    if params.sampler == "hybrid" and params.alpha in (0.0, 1.0):
+        return replace(params, sampler="monolingual" if params.alpha == 1.0 else "crosslingual")
+    return params
+
+
 def arm_name(params: Params) -> str:
     """The arm a set of training parameters belongs to (``hybrid+align`` when λ > 0)."""
     return params.sampler + ("+align" if params.align_weight > 0 else "")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridlib.config import REPO_ROOT
-from hybridlib.params import Params, arm_settings, run_name
+from hybridlib.params import Params, arm_settings, run_name, same_training
 
 
 def repo_path(path: str | Path) -> Path:
@@ -42,7 +42,8 @@ def train_dir(params: Params) -> Path:
     training identity (every parameter, module, data file and base model the model depends on)."""
     from hybridlib.fingerprint import training_digest
 
-    return run_root(params) / "train" / f"{run_name(params)}-{training_digest(params)}"
+    canonical = same_training(params)
+    return run_root(params) / "train" / f"{run_name(canonical)}-{training_digest(canonical)}"
 
 
 def arm_model_path(params: Params, arm: str) -> str:

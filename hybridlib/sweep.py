@@ -11,11 +11,13 @@
   seed run's per-query arrays, :func:`seed_vectors`). An arm evaluated with the same model in every
   seed (zero-shot) is shown once, "(one model)", not as a spread of 0 over n seeds.
 
-Runs and results already on disk are reused (training folders are named after their parameters), and
-both share the same folders: the α sweep's ``hybrid`` at the main α and a given seed trains in the seed
-run's ``hybrid`` folder, and the sweep reuses that arm's results when they were written for that model
-with the same evaluation settings (:func:`same_evaluation`). Run ``make seeds`` first to train each
-such model once.
+Trained models are found through their training identity (``hybridlib.runs.train_dir``; a finished
+run of the same identity is reused by ``hybridlib.train.train``), the one mechanism for the pipeline,
+the seeds and the α sweep. The sweep's ``hybrid`` at the main α is the seed run's ``hybrid`` model, and
+at α = 1 / α = 0 it is the seed run's ``monolingual`` / ``crosslingual`` model (the same batches,
+:func:`hybridlib.params.same_training`); their result files are read when they were written for that
+model with the same evaluation settings (:func:`reusable_results`). Run ``make seeds`` first to train
+each such model once.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import pandas as pd
 
 from hybridlib.params import Params, arm_settings, load_yaml, parse_overrides
 from hybridlib.run_evaluation import evaluate_model
-from hybridlib.runs import collect_results, load_result, result_path, run_root, train_dir
+from hybridlib.runs import collect_results, load_result, result_path, run_root
 
 
 def summary_metrics(by_dataset: dict[str, dict[str, Any]]) -> dict[str, float]:
@@ -82,6 +84,19 @@ def same_evaluation(paths: dict[str, Path], params: Params, model_dir: Path) -> 
     return True
 
 
+def reusable_results(params: Params, model_dir: Path, arms: Sequence[str]) -> dict[str, Path] | None:
+    """Result files of the first of ``arms`` (in the run folder of ``params``) that were written for
+    the model in ``model_dir`` with the evaluation settings of ``params``; None if there are none.
+    The α sweep's models at the main α and at α = 0 / 1 are the seed run's own ``hybrid``,
+    ``crosslingual`` and ``monolingual`` models (same training identity), so their results are
+    read, not recomputed."""
+    for arm in arms:
+        paths = {ds: result_path(params, arm, ds) for ds in params.eval_sets}
+        if same_evaluation(paths, params, model_dir):
+            return paths
+    return None
+
+
 def alpha_arm(alpha: float) -> str:
     return f"hybrid-a{alpha:g}"
 
@@ -94,15 +109,10 @@ def alpha_sweep(params: Params, *, alphas: Sequence[float], seeds: Sequence[int]
     for seed in seeds:
         for alpha in alphas:
             p = arm_settings(seed_params(params, seed), "hybrid").replace(alpha=float(alpha))
-            model_dir = train_dir(p) / "model"
-            if not (model_dir / "modules.json").is_file():
-                train(p, run_dir=train_dir(p))
+            model_dir = train(p).model_dir  # a finished run of the same identity is reused as it is
             arm = f"{alpha_arm(alpha)}-seed{seed}"
-            paths = {ds: result_path(p, arm, ds) for ds in p.eval_sets}
-            main_arm = {ds: result_path(p, "hybrid", ds) for ds in p.eval_sets}
-            if float(alpha) == params.alpha and same_evaluation(main_arm, p, model_dir):
-                paths = main_arm  # the seed run's own hybrid arm: the same model, evaluated the same way
-            elif not same_evaluation(paths, p, model_dir):
+            paths = reusable_results(p, model_dir, [*p.arms, arm])
+            if paths is None:
                 paths = evaluate_model(p, arm=arm, model_path=str(model_dir))
             metrics = summary_metrics({ds: load_result(path) for ds, path in paths.items()})
             rows += [

@@ -203,20 +203,23 @@ def test_readme_leaves_out_seed_tables_that_disagree_with_the_run(seeded_run, tm
     assert matches_main_run(tmp_path / "missing.csv", params, by="arm") is None
 
 
-def test_alpha_sweep_at_the_main_alpha_reuses_the_seed_runs(seeded_run):
+def test_alpha_sweep_at_the_main_alpha_and_the_endpoints_reuses_the_seed_runs(seeded_run):
     from hybridlib.params import arm_settings
     from hybridlib.runs import load_result
     from hybridlib.sweep import alpha_sweep, same_evaluation, seed_params, summary_metrics
 
     params, root, _ = seeded_run
     before = sorted(p.name for p in (root / "run").rglob("*") if p.is_dir())
-    long = alpha_sweep(params, alphas=[params.alpha], seeds=[0, 1])
+    # α = 0 and α = 1 are the crosslingual and monolingual runs (same batches, same training identity).
+    arm_of = {0.0: "crosslingual", params.alpha: "hybrid", 1.0: "monolingual"}
+    long = alpha_sweep(params, alphas=list(arm_of), seeds=[0, 1])
     assert sorted(p.name for p in (root / "run").rglob("*") if p.is_dir()) == before  # nothing new
     for seed in (0, 1):
         p = seed_params(params, seed)
-        expected = summary_metrics({ds: load_result(result_path(p, "hybrid", ds)) for ds in p.eval_sets})
-        got = long[long["seed"] == seed].set_index("metric")["value"].to_dict()
-        assert got == expected
+        for alpha, arm in arm_of.items():
+            expected = summary_metrics({ds: load_result(result_path(p, arm, ds)) for ds in p.eval_sets})
+            rows = long[(long["seed"] == seed) & (long["alpha"] == alpha)]
+            assert rows.set_index("metric")["value"].to_dict() == expected
     # Results of another evaluation pool or another model are not reused.
     hybrid = arm_settings(params, "hybrid")
     paths = {ds: result_path(hybrid, "hybrid", ds) for ds in hybrid.eval_sets}
