@@ -21,15 +21,29 @@ from hybridlib.config import REPO_ROOT
 _VERSIONED = ("torch", "transformers", "sentence-transformers", "faiss-cpu", "numpy")
 
 
+#: Outputs the experiment itself rewrites in the repository; changes there do not make the *code* dirty.
+GENERATED_PATHS = ("figures", "README.md")
+
+
 def git_state(repo_dir: str | os.PathLike | None = None) -> tuple[str | None, bool | None]:
-    """``(git rev-parse HEAD, tree has uncommitted changes)``; ``(None, None)`` when git is unavailable."""
+    """``(git rev-parse HEAD, code has uncommitted changes)``; ``(None, None)`` without git.
+
+    "Dirty" counts every uncommitted change (untracked, non-ignored files included) except in
+    :data:`GENERATED_PATHS`, which a running experiment rewrites: a result computed by committed code
+    while ``make run`` refreshes ``figures/`` is not dirty."""
     cwd = Path(repo_dir) if repo_dir is not None else REPO_ROOT
+    exclude = [f":(exclude){path}" for path in GENERATED_PATHS]
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()
         status = subprocess.run(
-            ["git", "status", "--porcelain"], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
+            ["git", "status", "--porcelain", "--", ".", *exclude],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None, None

@@ -28,7 +28,7 @@ def results_markdown(params: Params) -> str:
     parts = [
         f"Default run (`make run`, seed {params.seed}): last invoked {report['finished']} on "
         f"{report['machine']}. Its {len(seconds)} stages took {sum(seconds.values()) / 60:.1f} min of "
-        "notebook time, each counted at its last run (`<run_dir>/.stamps/`).",
+        "notebook time, each counted at its last run (`<run_dir>/.stamps/`). " + precision_sentence(params),
         "",
     ]
     parts += [training_time_table(params), ""]
@@ -91,6 +91,30 @@ def results_markdown(params: Params) -> str:
     return "\n".join(parts)
 
 
+def precision_sentence(params: Params) -> str:
+    """How the run's numbers were computed, from the provenance its result files recorded."""
+    from hybridlib.runs import collect_results
+
+    records = [
+        r["provenance"]
+        for by_ds in collect_results(params).values()
+        for r in by_ds.values()
+        if r.get("provenance")
+    ]
+    if not records:
+        return "(Its result files record no provenance: they predate it; re-run to record it.)"
+    precisions = sorted({r["precision"] for r in records})
+    features = records[0].get("cpu_features") or []
+    native = "avx512_bf16" in features or "amx_bf16" in features
+    return (
+        f"Evaluation ran in {' and '.join(precisions)} on {records[0]['device']} "
+        f"({records[0]['threads']} threads; CPU features {', '.join(features) or 'none recorded'}: "
+        f"bf16 {'native' if native else 'emulated'}), torch {records[0]['versions'].get('torch')}, "
+        f"git {str(records[0].get('git_commit'))[:7]}{'-dirty' if records[0].get('git_dirty') else ''}; "
+        "training precision per arm is in the table below."
+    )
+
+
 def matches_main_run(long_csv: Path, params: Params, *, by: str) -> bool | None:
     """Whether a seeds (``by="arm"``) or α-sweep (``by="alpha"``) long table holds, for this run's seed
     (and α), the same headline numbers as this run's own result files; None when there is no table."""
@@ -129,9 +153,9 @@ def training_time_table(params: Params) -> str:
     from hybridlib.tables import final_losses
 
     rows = [
-        "| arm | QA steps | alignment steps | training time | s / step | final QA loss "
+        "| arm | QA steps | alignment steps | precision | training time | s / step | final QA loss "
         "| final alignment loss (λ-weighted) |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for arm in params.arms:
         try:
@@ -146,7 +170,8 @@ def training_time_table(params: Params) -> str:
         log = pd.read_csv(log_file) if log_file.is_file() else pd.DataFrame({"loss": [s.get("final_loss")]})
         losses = final_losses(log, alignment_steps=int(s["alignment_steps"]))
         rows.append(
-            f"| {arm} | {s['qa_steps']} | {s['alignment_steps']} | {s['seconds'] / 60:.1f} min | "
+            f"| {arm} | {s['qa_steps']} | {s['alignment_steps']} | {s.get('precision', '?')} | "
+            f"{s['seconds'] / 60:.1f} min | "
             f"{s['seconds_per_step']:.2f} | {losses['qa']} | {losses['align']} |"
         )
     return "\n".join(rows)
