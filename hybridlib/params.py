@@ -273,7 +273,7 @@ def arm_settings(params: Params, arm: str) -> Params:
 
 def same_training(params: Params) -> Params:
     """The canonical form of a training run: ``hybrid`` at α = 1 draws exactly the batches of
-    ``monolingual`` and at α = 0 those of ``crosslingual`` (same seed; ``tests/test_sampling.py``), so
+    ``monolingual`` and at α = 0 those of ``crosslingual`` (same seed; ``tests/sampling/test_sampler.py``), so
     those are one run, trained once and found under one name (the α sweep's endpoints reuse the arms)."""
     if params.sampler == "hybrid" and params.alpha in (0.0, 1.0):
         return replace(params, sampler="monolingual" if params.alpha == 1.0 else "crosslingual")

@@ -13,14 +13,14 @@ import pytest
 @pytest.fixture(scope="session")
 def embedded_model_dir():
     """The converted embedded encoder (converted once into the cache, then reused)."""
-    from hybridlib.model import embedded_model_dir as convert_once
+    from hybridlib.model.encoder import embedded_model_dir as convert_once
 
     return convert_once()
 
 
 @pytest.fixture(scope="session")
 def embedded_encoder():
-    from hybridlib.model import load_encoder
+    from hybridlib.model.encoder import load_encoder
 
     return load_encoder(precision="fp32")
 
