@@ -16,7 +16,7 @@ import pytest
 from hybridlib.evaluation.results import result_path
 from hybridlib.experiment.pipeline import main as pipeline_main
 from hybridlib.experiment.stages import build_stages, declared_parameters
-from hybridlib.params import ARMS, load_yaml
+from hybridlib.params import ARMS
 from hybridlib.train.identity import train_dir
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,19 +45,6 @@ def test_every_declared_parameter_is_in_the_schema():
     known = set(Params.__dataclass_fields__)
     for py in NOTEBOOKS:
         assert set(declared_parameters(py.stem)) <= known, py.name
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tiny")
-    overrides = [f"run_dir={root / 'run'}", f"figures_dir={root / 'figures'}"]
-    pipeline_main(["--params", "params/tiny.yaml", "--no-readme", "--set", *overrides])
-    # later tests re-run the pipeline (which rewrites pipeline.json): keep the first run's report
-    shutil.copy(root / "run" / "pipeline.json", root / "first_pipeline.json")
-    params = load_yaml(
-        REPO / "params/tiny.yaml", run_dir=str(root / "run"), figures_dir=str(root / "figures")
-    )
-    return params, root, overrides
 
 
 def test_pipeline_trains_every_arm_and_writes_sane_results(tiny_run):
