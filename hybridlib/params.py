@@ -20,6 +20,8 @@ from typing import Any
 import yaml
 
 SAMPLERS = ("monolingual", "crosslingual", "multilingual", "hybrid")
+#: FAISS index kinds for the TREC run files (``hybridlib.retrieval.index``).
+INDEX_KINDS = ("flat", "ivf", "hnsw")
 #: The arms of the experiment: zero-shot (no fine-tuning), one per sampler, and hybrid + alignment.
 ARMS = ("zero-shot", "monolingual", "crosslingual", "multilingual", "hybrid", "hybrid+align")
 
@@ -91,7 +93,7 @@ _FIELDS = {f.name: f for f in fields(Params)}
 _CHOICES: dict[str, tuple[str, ...]] = {
     "sampler": SAMPLERS,
     "precision": ("auto", "fp32", "bf16"),
-    "index": ("flat", "ivf", "hnsw"),
+    "index": INDEX_KINDS,
     "align_data": ("xor-tydi", "tatoeba", "train-questions"),
 }
 

@@ -23,9 +23,9 @@ import math
 import faiss
 import numpy as np
 
+from hybridlib.params import INDEX_KINDS
 from hybridlib.retrieval.exact import l2_normalize
 
-INDEX_KINDS = ("flat", "ivf", "hnsw")
 IVF_MIN_POINTS_PER_LIST = 39
 HNSW_DEFAULTS = {"M": 32, "ef_construction": 200, "ef_search": 128}
 

@@ -89,7 +89,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SAMPLERS = ("monolingual", "crosslingual", "hybrid", "multilingual")
+from hybridlib.params import SAMPLERS
+
 CROSS_GROUPINGS = ("mixed", "pair")
 MIXED = "*"
 # RNG stream tags (``LanguageBatchSampler._rng``) and kind codes.
