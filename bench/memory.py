@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if ns.what == "encode":
         from bench.encoding import encoding_texts
-        from hybridlib.model import load_encoder
+        from hybridlib.model.encoder import load_encoder
 
         queries, passages = encoding_texts(Sizes(n_queries=sizes.memory_texts, n_passages=sizes.memory_texts))
         encoder = load_encoder(threads=ns.threads)
@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> None:
             # the same tensors the trainer's collator makes, from the tokenizer alone (no ST model here)
             from transformers import AutoTokenizer
 
-            from hybridlib.model import EMBEDDED_MODEL, resolve_model_path, settings_for
+            from hybridlib.config import EMBEDDED_MODEL
+            from hybridlib.model.encoder import resolve_model_path, settings_for
 
             path = resolve_model_path(EMBEDDED_MODEL)
             tok = AutoTokenizer.from_pretrained(path)

@@ -24,7 +24,7 @@ def random_unit(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
 
 def xquad_r_gold(max_questions: int | None) -> tuple[list[list[int]], int]:
     """Gold candidate indices per question of the full XQuAD-R Mul. pool, and the pool size."""
-    from hybridlib.data import load_xquad_r
+    from hybridlib.data.loaders import load_xquad_r
 
     rset = load_xquad_r()
     index = {cid: i for i, cid in enumerate(rset.candidates["cid"])}
@@ -45,7 +45,7 @@ def sklearn_ap(queries: np.ndarray, candidates: np.ndarray, gold: list[list[int]
 
 
 def bench_map(sizes: Sizes) -> dict[str, Any]:
-    from hybridlib.metrics import rank_golds
+    from hybridlib.evaluation.metrics import rank_golds
 
     gold, n_cand = xquad_r_gold(sizes.map_questions)
     rng = np.random.default_rng(0)
@@ -105,7 +105,7 @@ def recall_vs(exact: np.ndarray, approx: np.ndarray) -> float:
 
 
 def bench_faiss(sizes: Sizes) -> dict[str, Any]:
-    from hybridlib.retrieval import build_index, search
+    from hybridlib.retrieval.index import build_index, search
 
     rng = np.random.default_rng(1)
     n_q = sizes.faiss_queries or 13090

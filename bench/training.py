@@ -1,5 +1,5 @@
 """Row 3: one training step — hybridlib's path (``SentenceTransformerTrainer`` configured as
-``hybridlib.train`` configures it) vs a bare PyTorch loop, on the same batch.
+``hybridlib.train.run`` configures it) vs a bare PyTorch loop, on the same batch.
 
 hybridlib's side runs the *real* trainer for ``repeats + 1`` steps on one fixed batch (a batch sampler
 that yields the same 32 indices every step) and times the interval between consecutive ``on_step_end``
@@ -45,7 +45,8 @@ class SameBatchSampler:
 
 
 def _hybridlib_model(seq_len: int) -> Any:
-    from hybridlib.model import EMBEDDED_MODEL, load_sentence_transformer, settings_for
+    from hybridlib.config import EMBEDDED_MODEL
+    from hybridlib.model.encoder import load_sentence_transformer, settings_for
 
     model = load_sentence_transformer(
         EMBEDDED_MODEL, settings=settings_for(EMBEDDED_MODEL, max_seq_length=seq_len), device="cpu"
@@ -55,12 +56,13 @@ def _hybridlib_model(seq_len: int) -> Any:
 
 
 def build_trainer(model: Any, anchors: list[str], positives: list[str], steps: int, out_dir: str) -> Any:
-    """The trainer with ``hybridlib.train``'s arguments (fp32, CPU, single dataset, fixed batch)."""
+    """The trainer with ``hybridlib.train.run``'s arguments (fp32, CPU, single dataset, fixed batch)."""
     from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 
-    from hybridlib.losses import retrieval_loss
-    from hybridlib.model import EMBEDDED_MODEL, settings_for
+    from hybridlib.config import EMBEDDED_MODEL
+    from hybridlib.model.encoder import settings_for
+    from hybridlib.train.losses import retrieval_loss
 
     settings = settings_for(EMBEDDED_MODEL)
     args = SentenceTransformerTrainingArguments(

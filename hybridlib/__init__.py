@@ -1,9 +1,13 @@
 """hybridlib: hybrid batch training for multilingual dense retrieval (arXiv 2408.10536).
 
-Stages, each in its own module (Tevatron-style train -> encode -> search):
-data loading (`data`, `download`), pair construction (`pairs`), batch sampling (`sampling`),
-encoder loading and encoding (`model`), training (`train`, `losses`), FAISS retrieval
-(`retrieval`), metrics (`metrics`, `bias`), evaluation runs (`evaluate`) and plots (`plots`).
+The sub-packages are the pipeline's stages, in layer order (a module imports only its own layer and
+the ones before it; ``tests/test_layering.py`` checks it):
+
+``params``, ``config``, ``io``, ``provenance``, ``fingerprint`` (the core) → ``data`` → ``pairs`` →
+``sampling`` → ``model`` → ``train`` → ``retrieval`` → ``evaluation`` → ``analysis`` → ``experiment``.
+
+``pipeline``, ``sweep``, ``report`` and ``download`` at the top level are the command-line entry
+points (``python -m hybridlib.pipeline`` …); ``python -m hybridlib.train`` is ``train/__main__.py``.
 """
 
 __version__ = "0.1.0"

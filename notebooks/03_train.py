@@ -70,9 +70,9 @@ P = hp.from_notebook(globals(), _before)
 
 import json
 
-from hybridlib.plots import loss_curves
-from hybridlib.runs import train_dir
-from hybridlib.train import train
+from hybridlib.analysis.plots import loss_curves
+from hybridlib.train.identity import train_dir
+from hybridlib.train.run import train
 
 out = train_dir(P)
 print("arm:", hp.arm_name(P), "->", out)

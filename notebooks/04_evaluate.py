@@ -54,10 +54,10 @@ P = hp.from_notebook(globals(), _before)
 
 from IPython.display import display
 
-from hybridlib.evaluate import matrix_frame
-from hybridlib.run_evaluation import evaluate_model
-from hybridlib.runs import load_result
-from hybridlib.tables import table1_map, table2_rank_distance, tydi_table
+from hybridlib.analysis.tables import table1_map, table2_rank_distance, tydi_table
+from hybridlib.evaluation.lareqa import matrix_frame
+from hybridlib.evaluation.results import load_result
+from hybridlib.evaluation.run import evaluate_model
 
 paths = evaluate_model(P, arm=P.arm, model_path=P.model_path)
 results = {P.arm: {name: load_result(path) for name, path in paths.items()}}

@@ -35,11 +35,11 @@ P = hp.from_notebook(globals(), _before)
 
 from IPython.display import display
 
-from hybridlib.evaluate import matrix_frame
-from hybridlib.plots import heatmap_grid, map_heatmap, rank_distance_bars
-from hybridlib.runs import collect_results
-from hybridlib.runs import figures_dir as figures
-from hybridlib.tables import table2_rank_distance, write_table
+from hybridlib.analysis.plots import heatmap_grid, map_heatmap, rank_distance_bars
+from hybridlib.analysis.tables import table2_rank_distance, write_table
+from hybridlib.config import figures_dir as figures
+from hybridlib.evaluation.lareqa import matrix_frame
+from hybridlib.evaluation.results import collect_results
 
 results = collect_results(P)
 print("arms with results:", list(results))

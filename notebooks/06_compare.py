@@ -40,16 +40,16 @@ P = hp.from_notebook(globals(), _before)
 import pandas as pd
 from IPython.display import display
 
-from hybridlib.plots import loss_curves, tydi_bars
-from hybridlib.runs import collect_results, result_path, training_logs
-from hybridlib.runs import figures_dir as figures
-from hybridlib.tables import (
+from hybridlib.analysis.plots import loss_curves, tydi_bars
+from hybridlib.analysis.tables import (
     significance_table,
     table1_map,
     table2_rank_distance,
     tydi_table,
     write_table,
 )
+from hybridlib.config import figures_dir as figures
+from hybridlib.evaluation.results import collect_results, result_path, training_logs
 
 results = collect_results(P)
 print("arms with results:", list(results))
@@ -141,8 +141,8 @@ key
 # ## Answers, read from the tables above
 
 # %%
+from hybridlib.analysis.tables import research_answers
 from hybridlib.io import write_text
-from hybridlib.tables import research_answers
 
 answers = research_answers(results, sig)
 write_text(figures(P) / "answers.md", answers)

@@ -49,12 +49,13 @@ seeds = [0]
 # %%
 P = hp.from_notebook(globals(), _before)
 
+from hybridlib.analysis.plots import sweep_plot
+from hybridlib.analysis.seeds import mean_std, mean_std_table
+from hybridlib.analysis.tables import write_table
+from hybridlib.config import figures_dir as figures
+from hybridlib.config import run_root
+from hybridlib.experiment.sweep import alpha_sweep
 from hybridlib.io import write_text
-from hybridlib.plots import sweep_plot
-from hybridlib.runs import figures_dir as figures
-from hybridlib.runs import run_root
-from hybridlib.sweep import alpha_sweep, mean_std, mean_std_table
-from hybridlib.tables import write_table
 
 long = alpha_sweep(P, alphas=P.alphas, seeds=P.seeds)
 write_text(run_root(P) / "alpha_sweep_long.csv", long.to_csv(index=False))  # lets the README check it

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pytest
 
+REPO = Path(__file__).resolve().parent.parent
+
 
 @pytest.fixture(scope="session")
 def embedded_model_dir():
     """The converted embedded encoder (converted once into the cache, then reused)."""
-    from hybridlib.model import embedded_model_dir as convert_once
+    from hybridlib.model.encoder import embedded_model_dir as convert_once
 
     return convert_once()
 
 
 @pytest.fixture(scope="session")
 def embedded_encoder():
-    from hybridlib.model import load_encoder
+    from hybridlib.model.encoder import load_encoder
 
     return load_encoder(precision="fp32")
 
@@ -41,3 +44,23 @@ def data_root():
         return data_dir()
     except DataFolderError as err:  # pragma: no cover - only on machines without the mirror
         skip_or_fail_without_data(err)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """The whole pipeline on ``params/tiny.yaml``, run once per test session and shared by every test
+    that needs trained models or result files: ``(params, root, --set overrides)``."""
+    import shutil
+
+    from hybridlib.experiment.pipeline import main as pipeline_main
+    from hybridlib.params import load_yaml
+
+    root = tmp_path_factory.mktemp("tiny")
+    overrides = [f"run_dir={root / 'run'}", f"figures_dir={root / 'figures'}"]
+    pipeline_main(["--params", "params/tiny.yaml", "--no-readme", "--set", *overrides])
+    # later tests re-run the pipeline (which rewrites pipeline.json): keep the first run's report
+    shutil.copy(root / "run" / "pipeline.json", root / "first_pipeline.json")
+    params = load_yaml(
+        REPO / "params" / "tiny.yaml", run_dir=str(root / "run"), figures_dir=str(root / "figures")
+    )
+    return params, root, overrides

@@ -7,15 +7,9 @@ import dataclasses
 import pytest
 
 from hybridlib import fingerprint
-from hybridlib.fingerprint import (
-    NOT_TRAINING,
-    code_closure,
-    code_fingerprint,
-    data_fingerprint,
-    training_digest,
-    training_parameters,
-)
+from hybridlib.fingerprint import code_closure, code_fingerprint, data_fingerprint
 from hybridlib.params import Params, arm_settings
+from hybridlib.train.identity import NOT_TRAINING, training_digest, training_parameters
 
 
 @pytest.fixture
@@ -49,9 +43,14 @@ def test_code_fingerprint_changes_with_any_module_of_the_closure_only(toy_packag
 
 
 def test_real_training_closure_holds_the_sampler_and_losses_but_not_the_statistics():
-    closure = code_closure("hybridlib.train")
-    assert {"hybridlib.sampling", "hybridlib.losses", "hybridlib.pairs", "hybridlib.model"} <= set(closure)
-    assert "hybridlib.stats" not in closure and "hybridlib.tables" not in closure
+    closure = code_closure("hybridlib.train.run")
+    assert {
+        "hybridlib.sampling.sampler",
+        "hybridlib.train.losses",
+        "hybridlib.pairs",
+        "hybridlib.model.encoder",
+    } <= set(closure)
+    assert "hybridlib.analysis.stats" not in closure and "hybridlib.analysis.tables" not in closure
 
 
 def test_data_fingerprint_follows_file_contents(tmp_path):

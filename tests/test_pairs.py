@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hybridlib.data.schema import RetrievalSet
 from hybridlib.pairs import build_pairs, pair_counts, training_frame
-from hybridlib.schema import RetrievalSet
 
 LANGS7 = ["ar", "de", "en", "es", "hi", "vi", "zh"]
 

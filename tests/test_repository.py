@@ -42,3 +42,11 @@ def test_lock_pins_everything_and_torch_is_the_cpu_release():
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (REPO / ".ci" / "run").read_text()
     assert "make test" in (REPO / "README.md").read_text()
+
+
+def test_every_make_target_has_a_help_line():
+    lines = (REPO / "Makefile").read_text().splitlines()
+    targets = [(i, line.split(":")[0]) for i, line in enumerate(lines) if re.match(r"^[a-z][a-z-]*:", line)]
+    assert {"help", "run", "test"} <= {t for _, t in targets}
+    undocumented = [t for i, t in targets if not lines[i - 1].startswith("## ")]
+    assert not undocumented, undocumented

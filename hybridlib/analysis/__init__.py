@@ -1,0 +1,1 @@
+"""Analysis of result files: statistics, seeds, tables, plots and the research comparisons."""

@@ -1,0 +1,66 @@
+"""Stage stamps: what a stage's outputs were computed from, hashed (``<run_dir>/.stamps/<stage>.json``).
+
+A stamp hashes the notebook, its parameters, the stamps of the stages it depends on and what the stage
+reads (:func:`stage_inputs`): every ``hybridlib`` module the notebook can import, the dataset folders
+its parameters name and the base model. :func:`stage_seconds` reads the recorded stamps back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from hybridlib.config import run_root
+from hybridlib.data.loaders import PARALLEL_FOLDERS
+from hybridlib.experiment.stages import NOTEBOOKS, Stage, build_stages
+from hybridlib.fingerprint import code_fingerprint, data_fingerprint, model_fingerprint
+from hybridlib.params import Params
+
+
+def stage_inputs(parameters: Mapping[str, Any], notebook: Path, *, model: str | None) -> dict[str, Any]:
+    """What a pipeline stage reads besides its parameters: the code its notebook can run, the dataset
+    folders its parameters name, and ``model`` (the base model a stage loads by name; ``None`` for a
+    model trained by an earlier stage, whose identity is in that stage's stamp)."""
+    names = [*parameters.get("train_sets", []), *parameters.get("eval_sets", [])]
+    if parameters.get("align_data") in PARALLEL_FOLDERS and parameters.get("align_weight", 0) > 0:
+        names.append(PARALLEL_FOLDERS[parameters["align_data"]])
+    return {
+        "code": code_fingerprint(notebook),
+        "data": data_fingerprint(names, parameters.get("data_dir")) if names else {},
+        "model": model_fingerprint(model) if model is not None else None,
+    }
+
+
+def stage_fingerprint(stage: Stage, dep_stamps: list[str]) -> dict[str, Any]:
+    """Everything a stage's outputs are computed from (hashed into its stamp, recorded beside it)."""
+    # The .py pair is the source of truth (the .ipynb carries random cell ids that change on re-pairing).
+    notebook = NOTEBOOKS / f"{stage.notebook}.py"
+    return {
+        "notebook": hashlib.sha256(notebook.read_bytes()).hexdigest()[:16],
+        "parameters": stage.parameters,
+        "inputs": stage_inputs(stage.parameters, notebook, model=stage.model),
+        "dependencies": dep_stamps,
+    }
+
+
+def stage_stamp(stage: Stage, dep_stamps: list[str]) -> str:
+    payload = json.dumps(stage_fingerprint(stage, dep_stamps), sort_keys=True, default=str).encode()
+    return hashlib.sha256(payload).hexdigest()
+
+
+def stage_seconds(params: Params) -> dict[str, float]:
+    """Notebook seconds of each stage's last run, for stages whose stamp matches ``params`` now
+    (a stage never run, or last run with other inputs, is left out)."""
+    out: dict[str, float] = {}
+    stamps: dict[str, str] = {}
+    for stage in build_stages(params):
+        stamps[stage.id] = stage_stamp(stage, [stamps[d] for d in stage.deps])
+        stamp_file = run_root(params) / ".stamps" / f"{stage.id}.json"
+        if stamp_file.is_file():
+            recorded = json.loads(stamp_file.read_text())
+            if recorded.get("stamp") == stamps[stage.id] and "seconds" in recorded:
+                out[stage.id] = float(recorded["seconds"])
+    return out

@@ -1,0 +1,1 @@
+"""Retrieval: exact scoring, FAISS indexes, the embedding cache and TREC run files."""

@@ -1,0 +1,253 @@
+"""Notebooks are first-class: paired with their .py, stripped, and they run headless end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+from hybridlib.evaluation.results import result_path
+from hybridlib.experiment.pipeline import main as pipeline_main
+from hybridlib.experiment.stages import build_stages, declared_parameters
+from hybridlib.params import ARMS
+from hybridlib.train.identity import train_dir
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.py"))
+
+
+@pytest.mark.parametrize("py", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_pairs_are_in_sync_and_stripped(py):
+    ipynb = py.with_suffix(".ipynb")
+    assert ipynb.is_file(), f"{ipynb.name} missing: run `make sync-notebooks`"
+    committed = nbformat.read(ipynb, as_version=4)
+    from_py = jupytext.read(py)
+    assert [c.source for c in committed.cells] == [c.source for c in from_py.cells], (
+        f"{ipynb.name} is out of sync with {py.name}: run `make sync-notebooks`"
+    )
+    for cell in committed.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, f"{ipynb.name} has outputs"
+    assert committed.metadata["kernelspec"]["name"] == "hybridlib"
+    assert declared_parameters(py.stem), "every notebook has a papermill parameters cell"
+
+
+def test_every_declared_parameter_is_in_the_schema():
+    from hybridlib.params import Params
+
+    known = set(Params.__dataclass_fields__)
+    for py in NOTEBOOKS:
+        assert set(declared_parameters(py.stem)) <= known, py.name
+
+
+def test_pipeline_trains_every_arm_and_writes_sane_results(tiny_run):
+    params, root, _ = tiny_run
+    report = json.loads((root / "first_pipeline.json").read_text())
+    assert all(s["status"] == "ran" for s in report["stages"].values())
+    from hybridlib.params import arm_settings
+
+    for arm in ARMS[1:]:
+        summary = json.loads((train_dir(arm_settings(params, arm)) / "summary.json").read_text())
+        assert summary["arm"] == arm and summary["qa_steps"] == params.max_steps
+    for arm in ARMS:
+        xq = json.loads(result_path(params, arm, "xquad-r").read_text())
+        assert len(xq["languages"]["query"]) == 11
+        assert xq["counts"]["settings"] == {"mo": 11, "cr": 110, "mul": 11}
+        for value in xq["mAP"].values():
+            assert 0.0 < value <= 1.0
+        assert all(v is None or v >= 0 for v in xq["rank_distance"]["per_language"].values())
+        ty = json.loads(result_path(params, arm, "tydiqa-goldp").read_text())
+        assert set(ty["unseen_languages"]) == {"bn", "fi", "id", "ko", "ru", "sw", "te"}
+        for m in ty["pools"]["mono"]["macro"].values():
+            assert math.isfinite(m) and 0.0 <= m <= 1.0
+        assert result_path(params, arm, "xquad-r").with_suffix(".run").stat().st_size > 0
+    figures = root / "figures"
+    for name in [
+        "pair_counts.png",
+        "heatmaps_xquad-r.png",
+        "rank_distance_xquad-r.png",
+        "tydi_map.png",
+        "loss_curves.png",
+        "table1_map.md",
+        "table2_rank_distance.csv",
+        "table_tydi.md",
+        "table_significance.md",
+    ]:
+        assert (figures / name).stat().st_size > 0, name
+    assert "hybrid+align" in (figures / "table1_map.md").read_text()
+
+
+def test_second_run_recomputes_nothing(tiny_run):
+    params, root, overrides = tiny_run
+    pipeline_main(["--params", "params/tiny.yaml", "--no-readme", "--set", *overrides])
+    report = json.loads((root / "run" / "pipeline.json").read_text())
+    assert {s["status"] for s in report["stages"].values()} == {"up to date"}
+    assert len(report["stages"]) == len(build_stages(params))
+
+
+def _statuses(params) -> dict[str, str]:
+    """Each stage's status when nothing may run: ``up to date`` or ``not selected`` (= stale)."""
+    from hybridlib.experiment.pipeline import run
+
+    return {sid: s["status"] for sid, s in run(params, only=[])["stages"].items()}
+
+
+def test_editing_a_module_reruns_the_stages_that_import_it(tiny_run, tmp_path, monkeypatch):
+    from hybridlib import fingerprint
+    from hybridlib.experiment.pipeline import run
+    from hybridlib.experiment.stages import NOTEBOOKS
+    from hybridlib.fingerprint import code_closure
+
+    params, _, _ = tiny_run
+    copy = tmp_path / "hybridlib"
+    shutil.copytree(REPO / "hybridlib", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    with (copy / "analysis" / "stats.py").open("a") as f:
+        f.write("\n# an edit\n")
+    monkeypatch.setattr(fingerprint, "_PACKAGE_DIR", copy)
+    stages = build_stages(params)
+    importing = {
+        s.id for s in stages if "hybridlib.analysis.stats" in code_closure(NOTEBOOKS / f"{s.notebook}.py")
+    }
+    stale = set(importing)
+    for s in stages:  # and every stage downstream of one
+        if set(s.deps) & stale:
+            stale.add(s.id)
+    statuses = _statuses(params)
+    assert {sid for sid, status in statuses.items() if status != "up to date"} == stale
+    assert "06_compare" in stale and "03_train-hybrid" not in stale
+    report = run(params, only=["05_language_bias"])
+    assert report["stages"]["05_language_bias"]["status"] == "ran"
+    monkeypatch.undo()
+    # With the real code again, only the stage computed under the edit is stale.
+    after = _statuses(params)
+    assert {sid for sid, status in after.items() if status != "up to date"} == {"05_language_bias"}
+    run(params, only=["05_language_bias"])  # back to the real code's stamp for the tests after this one
+
+
+def test_changing_the_learning_rate_retrains_every_arm(tiny_run):
+    params, _, _ = tiny_run
+    statuses = _statuses(params.replace(learning_rate=params.learning_rate * 2))
+    stale = {sid for sid, status in statuses.items() if status != "up to date"}
+    trained = {f"03_train-{arm}" for arm in ARMS[1:]}
+    assert trained <= stale
+    assert "04_evaluate-zero-shot" not in stale and "01_data" not in stale
+
+
+def test_report_fills_the_readme_between_its_markers(tiny_run, tmp_path):
+    from hybridlib.experiment.report import END, START, update_readme
+
+    params, _, _ = tiny_run
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{START}\nstale numbers\n{END}\ntail\n")
+    update_readme(params, readme)
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith(f"{END}\ntail\n") and "stale" not in text
+    assert f"Its {len(build_stages(params))} stages took" in text
+    assert "| hybrid+align | 2 | 1 | fp32 |" in text and "#### Table 1" in text
+    assert "Evaluation ran in fp32 on cpu" in text
+    readme.write_text("no markers")
+    with pytest.raises(ValueError, match="has no markers"):
+        update_readme(params, readme)
+
+
+@pytest.fixture(scope="module")
+def seeded_run(tiny_run):
+    """``make seeds`` with seeds 0 and 1 on top of the tiny run (which is seed 0)."""
+    from hybridlib.experiment.sweep import main as sweep_main
+
+    _, _, overrides = tiny_run
+    sweep_main(["seeds", "--params", "params/tiny.yaml", "--seeds", "0", "1", "--set", *overrides])
+    return tiny_run
+
+
+def test_seeds_reuse_the_main_run_and_aggregate_over_seeds(seeded_run):
+    _, root, _ = seeded_run
+    # Seed 0 is the main run itself (nothing recomputed); seed 1 ran beside it.
+    report = json.loads((root / "run" / "pipeline.json").read_text())
+    assert {s["status"] for s in report["stages"].values()} == {"up to date"}
+    assert (root / "run" / "seed1" / "results" / "hybrid+align" / "xquad-r.json").is_file()
+    seeds = (root / "figures" / "table_seeds.md").read_text()
+    assert "(n=2)" in seeds and "hybrid+align" in seeds
+    answers = (root / "figures" / "answers_seeds.md").read_text()
+    assert "hybrid+align vs multilingual, all languages:** hybrid+align better in" in answers
+    assert "of 2 seeds" in answers
+
+
+def test_readme_leaves_out_seed_tables_that_disagree_with_the_run(seeded_run, tmp_path):
+    import pandas as pd
+
+    from hybridlib.experiment.report import matches_main_run
+
+    params, root, _ = seeded_run
+    long_csv = root / "run" / "seeds_long.csv"
+    assert matches_main_run(long_csv, params, by="arm") is True
+    long = pd.read_csv(long_csv)
+    long.loc[(long["seed"] == params.seed) & (long["arm"] == "hybrid"), "value"] += 0.01
+    long.to_csv(tmp_path / "stale.csv", index=False)
+    assert matches_main_run(tmp_path / "stale.csv", params, by="arm") is False
+    assert matches_main_run(tmp_path / "missing.csv", params, by="arm") is None
+
+
+def test_alpha_sweep_at_the_main_alpha_and_the_endpoints_reuses_the_seed_runs(seeded_run):
+    from hybridlib.analysis.seeds import summary_metrics
+    from hybridlib.evaluation.results import load_result
+    from hybridlib.experiment.sweep import alpha_sweep, same_evaluation, seed_params
+    from hybridlib.params import arm_settings
+
+    params, root, _ = seeded_run
+    before = sorted(p.name for p in (root / "run").rglob("*") if p.is_dir())
+    # α = 0 and α = 1 are the crosslingual and monolingual runs (same batches, same training identity).
+    arm_of = {0.0: "crosslingual", params.alpha: "hybrid", 1.0: "monolingual"}
+    long = alpha_sweep(params, alphas=list(arm_of), seeds=[0, 1])
+    assert sorted(p.name for p in (root / "run").rglob("*") if p.is_dir()) == before  # nothing new
+    for seed in (0, 1):
+        p = seed_params(params, seed)
+        for alpha, arm in arm_of.items():
+            expected = summary_metrics({ds: load_result(result_path(p, arm, ds)) for ds in p.eval_sets})
+            rows = long[(long["seed"] == seed) & (long["alpha"] == alpha)]
+            assert rows.set_index("metric")["value"].to_dict() == expected
+    # Results of another evaluation pool or another model are not reused.
+    hybrid = arm_settings(params, "hybrid")
+    paths = {ds: result_path(hybrid, "hybrid", ds) for ds in hybrid.eval_sets}
+    model_dir = train_dir(hybrid) / "model"
+    assert same_evaluation(paths, hybrid, model_dir)
+    assert not same_evaluation(paths, hybrid.replace(eval_max_paragraphs=2), model_dir)
+    assert not same_evaluation(paths, hybrid, train_dir(arm_settings(params, "multilingual")) / "model")
+
+
+def papermill(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "papermill", *args, "--kernel", "hybridlib"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_train_notebook_through_the_papermill_cli(tmp_path):
+    out = tmp_path / "out.ipynb"
+    proc = papermill(
+        "notebooks/03_train.ipynb", str(out), "-f", "params/tiny.yaml",
+        "-p", "sampler", "hybrid", "-p", "run_dir", str(tmp_path / "run"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    models = list((tmp_path / "run" / "train").glob("hybrid_*/model/modules.json"))
+    assert len(models) == 1
+
+
+def test_unknown_parameter_stops_before_any_work(tmp_path):
+    proc = papermill(
+        "notebooks/03_train.ipynb", str(tmp_path / "out.ipynb"), "-p", "smapler", "hybrid",
+        "-p", "run_dir", str(tmp_path / "run"),
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert "did you mean 'sampler'" in proc.stderr + proc.stdout
+    assert not (tmp_path / "run").exists()
