@@ -63,6 +63,20 @@ def training_languages(params: Params, model_path: str | None = None) -> set[str
     return langs
 
 
+def embedding_key(model_path: str, eval_max_seq_length: int, precision: str) -> str:
+    """The embedding-cache ``model_key`` of an evaluation (:mod:`hybridlib.embedding_cache`): the model's
+    content (:func:`hybridlib.fingerprint.model_fingerprint`), the sequence length and the *resolved*
+    precision (``Encoder.precision``; a result records it as ``provenance.precision``)."""
+    from hybridlib.fingerprint import model_fingerprint
+
+    return f"{model_fingerprint(model_path)}|len{eval_max_seq_length}|{precision}"
+
+
+def embedding_cache_dir() -> Path:
+    """Folder of the evaluation embedding cache."""
+    return cache_dir() / "embeddings"
+
+
 def evaluate_model(params: Params, *, arm: str, model_path: str | None = None) -> dict[str, Path]:
     """Encode and evaluate one model on every evaluation set; write results, per-query arrays, TREC
     run and qrels under ``results/<arm>/``. Returns ``{dataset: result path}``."""
@@ -74,7 +88,6 @@ def evaluate_model(params: Params, *, arm: str, model_path: str | None = None) -
         write_trec_qrels,
         write_trec_run_for,
     )
-    from hybridlib.fingerprint import model_fingerprint
     from hybridlib.model import load_encoder
     from hybridlib.provenance import provenance
 
@@ -85,8 +98,8 @@ def evaluate_model(params: Params, *, arm: str, model_path: str | None = None) -
         threads=params.threads,
         max_seq_length=params.eval_max_seq_length,
     )
-    key = f"{model_fingerprint(model_path)}|len{params.eval_max_seq_length}|{encoder.precision}"
-    emb_cache = cache_dir() / "embeddings"
+    key = embedding_key(model_path, params.eval_max_seq_length, encoder.precision)
+    emb_cache = embedding_cache_dir()
     # "Seen" = a language of the QA fine-tuning data actually used (the trained run's params.json,
     # else ``params.train_sets``/``train_languages``); zero-shot gets the run's marking too, so that
     # tables compare like with like.
