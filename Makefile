@@ -10,13 +10,21 @@ KERNEL := hybridlib
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test lint bench seeds alpha-sweep lock sync-notebooks clean-runs help
+.PHONY: setup run lab test lint bench seeds alpha-sweep lock sync-notebooks clean-runs help
 
 help:
-	@echo "make run    - set up, then run the main job (params/default.yaml) and regenerate figures/"
-	@echo "make test   - set up, then ruff + pytest (what CI runs)"
-	@echo "make bench  - speed benchmarks (ratios measured side by side)"
-	@echo "make seeds  - every arm with several seeds (long)"
+	@echo "make setup          - create or refresh .venv from requirements.lock, register the 'hybridlib' kernel"
+	@echo "make run            - set up, then run the main job (params/default.yaml) and regenerate figures/"
+	@echo "make lab            - set up, then start JupyterLab on the repository (notebooks/08_explore: retrievals)"
+	@echo "make test           - set up, then ruff + pytest (what CI runs)"
+	@echo "make lint           - ruff only"
+	@echo "make bench          - speed benchmarks (ratios measured side by side)"
+	@echo "make seeds          - every arm with several seeds (long)"
+	@echo "make alpha-sweep    - 07_alpha_sweep with seeds 0, 1, 2 (long)"
+	@echo "make lock           - re-pin requirements.lock from the working .venv"
+	@echo "make sync-notebooks - re-pair notebooks/*.py with their .ipynb"
+	@echo "make clean-runs     - delete runs/"
+	@echo "make help           - this list"
 
 setup: $(STAMP)
 
@@ -30,6 +38,12 @@ $(STAMP): pyproject.toml requirements.lock
 
 run: $(STAMP)
 	$(BIN)/python -m hybridlib.pipeline --params $(PARAMS)
+
+# JupyterLab from .venv, rooted at the repository; the `hybridlib` kernel is registered by setup.
+# Extra arguments: make lab LAB_ARGS="--no-browser --port 8890".
+LAB_ARGS ?=
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
