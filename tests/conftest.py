@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -41,3 +42,22 @@ def data_root():
         return data_dir()
     except DataFolderError as err:  # pragma: no cover - only on machines without the mirror
         skip_or_fail_without_data(err)
+
+
+@pytest.fixture(scope="session")
+def tiny_run_dir(tmp_path_factory, data_root):
+    """A run folder with two arms evaluated on the tiny pools (``params/tiny.yaml``): ``zero-shot`` (the
+    embedded encoder) and ``hybrid``, a copy of its results (a second arm without training anything).
+    For the search and exploration tests (hybridlib.search, notebooks/08_explore)."""
+    import shutil
+
+    from hybridlib.params import load_yaml
+    from hybridlib.run_evaluation import evaluate_model
+
+    root = tmp_path_factory.mktemp("search")
+    tiny = Path(__file__).resolve().parent.parent / "params" / "tiny.yaml"
+    params = load_yaml(tiny, run_dir=str(root / "run"), figures_dir=str(root / "figures"))
+    evaluate_model(params.replace(precision="fp32"), arm="zero-shot")
+    results = root / "run" / "results"
+    shutil.copytree(results / "zero-shot", results / "hybrid")
+    return root / "run"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import time
 
 import numpy as np
@@ -12,21 +11,6 @@ import pytest
 from hybridlib.search import Explorer, SearchError, language_mix, main
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def tiny_run_dir(tmp_path_factory, data_root):
-    """A run folder with two arms evaluated on the tiny pools: ``zero-shot`` (the embedded encoder)
-    and ``hybrid``, a copy of its results (a second arm without training anything)."""
-    from hybridlib.params import load_yaml
-    from hybridlib.run_evaluation import evaluate_model
-
-    root = tmp_path_factory.mktemp("search")
-    params = load_yaml("params/tiny.yaml", run_dir=str(root / "run"), figures_dir=str(root / "figures"))
-    evaluate_model(params.replace(precision="fp32"), arm="zero-shot")
-    results = root / "run" / "results"
-    shutil.copytree(results / "zero-shot", results / "hybrid")
-    return root / "run"
 
 
 def _first_ranked_question(run_dir, dataset="xquad-r") -> str:
