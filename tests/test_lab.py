@@ -189,7 +189,9 @@ def test_explore_notebook_runs_in_a_kernel_session(lab, tiny_run_dir):
         lab.request(f"/api/sessions/{session['id']}", method="DELETE")
     text = json.dumps([o["content"] for o in outputs])
     assert "arms with results: zero-shot, hybrid" in text
-    assert "application/vnd.jupyter.widget-view+json" in text  # the interactive panels rendered
+    plain = [str(o["content"].get("data", {}).get("text/plain", "")) for o in outputs]
+    panels = [p for p in plain if p.startswith("VBox(")]
+    assert len(panels) == 2, "the search and drill-down panels were not displayed"
     assert "text/html" in text and "image/png" in text  # hit tables and the language-mix figure
 
 

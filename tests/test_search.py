@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hybridlib.search import Explorer, SearchError, language_mix, main
 
+REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
 
@@ -99,3 +102,42 @@ def test_unknown_question_id_shows_what_ids_look_like(tiny_run_dir):
         ex.search("zero-shot", "xquad-r", qid="xx/nope")
     with pytest.raises(SearchError, match="empty question"):
         ex.search("zero-shot", "xquad-r", "  ")
+
+
+def test_explore_notebook_runs_headless_under_papermill(tiny_run_dir, tmp_path):
+    """CI scale, like every other notebook: static output driven by the parameters, no widgets."""
+    import subprocess
+    import sys
+
+    import nbformat
+
+    out = tmp_path / "08_explore.ipynb"
+    proc = subprocess.run(
+        [sys.executable, "-m", "papermill", "notebooks/08_explore.ipynb", str(out), "--kernel", "hybridlib",
+         "-p", "run_dir", str(tiny_run_dir), "-p", "arms", "[zero-shot, hybrid]", "-p", "k", "3",
+         "-p", "query", "Who won Super Bowl 50?", "-p", "interactive", "False"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    outputs = [o for c in nbformat.read(out, as_version=4).cells for o in c.get("outputs", [])]
+    kinds = {k for o in outputs for k in o.get("data", {})}
+    assert {"text/html", "image/png"} <= kinds
+    panels = [o for o in outputs if str(o.get("data", {}).get("text/plain", "")).startswith("VBox(")]
+    assert not panels, "interactive=False must not display the widget panels"
+    html = " ".join(str(o["data"].get("text/html", "")) for o in outputs if "data" in o)
+    assert "Who won Super Bowl 50?" in json.dumps([o.get("data") for o in outputs])
+    assert "✓" in html  # the picked dataset question has its gold marked
+
+
+def test_explore_parameters_are_validated():
+    from hybridlib.explore import ExploreParams, parameters_from_notebook
+    from hybridlib.params import ParameterError
+
+    got = parameters_from_notebook(
+        {"a": 1, "arms": "zero-shot,hybrid", "k": "3", "interactive": "False"}, {"a"}
+    )
+    assert got == ExploreParams(arms=["zero-shot", "hybrid"], k=3, interactive=False)
+    with pytest.raises(ParameterError, match="did you mean 'k'"):
+        parameters_from_notebook({"kk": 3}, set())
+    with pytest.raises(ParameterError, match="at least 1"):
+        parameters_from_notebook({"k": 0}, set())
