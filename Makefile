@@ -10,7 +10,7 @@ KERNEL := hybridlib
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test lint bench seeds alpha-sweep lock sync-notebooks clean-runs help
+.PHONY: setup run lab test lint bench seeds alpha-sweep lock sync-notebooks clean-runs help
 
 ## List every target with its description (the `## ...` line above it).
 help:
@@ -30,6 +30,12 @@ $(STAMP): pyproject.toml requirements.lock
 ## Run the main job (params/default.yaml, or PARAMS=...) and regenerate figures/ and the README results.
 run: $(STAMP)
 	$(BIN)/python -m hybridlib.pipeline --params $(PARAMS)
+
+# Extra arguments: make lab LAB_ARGS="--no-browser --port 8890".
+LAB_ARGS ?=
+## JupyterLab from .venv on the repository (hybridlib kernel; notebooks/08_explore shows retrievals).
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 ## ruff, then pytest (what CI runs).
 test: $(STAMP)

@@ -64,3 +64,22 @@ def tiny_run(tmp_path_factory):
         REPO / "params" / "tiny.yaml", run_dir=str(root / "run"), figures_dir=str(root / "figures")
     )
     return params, root, overrides
+
+
+@pytest.fixture(scope="session")
+def tiny_run_dir(tmp_path_factory, data_root):
+    """A run folder with two arms evaluated on the tiny pools (``params/tiny.yaml``): ``zero-shot`` (the
+    embedded encoder) and ``hybrid``, a copy of its results (a second arm without training anything).
+    For the search and exploration tests (hybridlib.search, notebooks/08_explore)."""
+    import shutil
+
+    from hybridlib.evaluation.run import evaluate_model
+    from hybridlib.params import load_yaml
+
+    root = tmp_path_factory.mktemp("search")
+    tiny = Path(__file__).resolve().parent.parent / "params" / "tiny.yaml"
+    params = load_yaml(tiny, run_dir=str(root / "run"), figures_dir=str(root / "figures"))
+    evaluate_model(params.replace(precision="fp32"), arm="zero-shot")
+    results = root / "run" / "results"
+    shutil.copytree(results / "zero-shot", results / "hybrid")
+    return root / "run"

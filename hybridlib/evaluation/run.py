@@ -65,13 +65,26 @@ def training_languages(params: Params, model_path: str | None = None) -> set[str
     return langs
 
 
+def embedding_key(model_path: str, eval_max_seq_length: int, precision: str) -> str:
+    """The embedding-cache ``model_key`` of an evaluation (:mod:`hybridlib.retrieval.cache`): the model's
+    content (:func:`hybridlib.fingerprint.model_fingerprint`), the sequence length and the *resolved*
+    precision (``Encoder.precision``; a result records it as ``provenance.precision``)."""
+    from hybridlib.fingerprint import model_fingerprint
+
+    return f"{model_fingerprint(model_path)}|len{eval_max_seq_length}|{precision}"
+
+
+def embedding_cache_dir() -> Path:
+    """Folder of the evaluation embedding cache."""
+    return cache_dir() / "embeddings"
+
+
 def evaluate_model(params: Params, *, arm: str, model_path: str | None = None) -> dict[str, Path]:
     """Encode and evaluate one model on every evaluation set; write results, per-query arrays, TREC
     run and qrels under ``results/<arm>/``. Returns ``{dataset: result path}``."""
     from hybridlib.evaluation.lareqa import evaluate_lareqa
     from hybridlib.evaluation.results import write_results
     from hybridlib.evaluation.tydi import evaluate_tydi
-    from hybridlib.fingerprint import model_fingerprint
     from hybridlib.model.encoder import load_encoder
     from hybridlib.provenance import provenance
     from hybridlib.retrieval.cache import cached_encode
@@ -84,8 +97,8 @@ def evaluate_model(params: Params, *, arm: str, model_path: str | None = None) -
         threads=params.threads,
         max_seq_length=params.eval_max_seq_length,
     )
-    key = f"{model_fingerprint(model_path)}|len{params.eval_max_seq_length}|{encoder.precision}"
-    emb_cache = cache_dir() / "embeddings"
+    key = embedding_key(model_path, params.eval_max_seq_length, encoder.precision)
+    emb_cache = embedding_cache_dir()
     # "Seen" = a language of the QA fine-tuning data actually used (the trained run's params.json,
     # else ``params.train_sets``/``train_languages``); zero-shot gets the run's marking too, so that
     # tables compare like with like.

@@ -1,0 +1,9 @@
+"""``python -m hybridlib.search``: a run's top-k retrievals per arm from a shell.
+
+The command-line entry point; the code is in :mod:`hybridlib.experiment.search`.
+"""
+
+from hybridlib.experiment.search import main
+
+if __name__ == "__main__":
+    main()
