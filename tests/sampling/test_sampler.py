@@ -8,15 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hybridlib.sampling.sampler import (
-    SAMPLERS,
-    LanguageBatchSampler,
-    PairMeta,
-    hybrid_batch_counts,
-    key_distinct_batches,
-    make_st_batch_sampler,
-    pool_capacity,
-)
+from hybridlib.params import SAMPLERS
+from hybridlib.sampling.pools import key_distinct_batches, pool_capacity
+from hybridlib.sampling.sampler import LanguageBatchSampler, PairMeta, make_st_batch_sampler
+from hybridlib.sampling.schedule import hybrid_batch_counts
 
 LANGS7 = ["ar", "de", "en", "es", "hi", "vi", "zh"]
 
@@ -167,7 +162,7 @@ def test_mono_language_drawn_uniformly_at_every_step(sampler, alpha):
     # each language's stream is a sequence of reshuffled passes: no row repeats within a pass
     for lang in langs:
         rows = batches[mono][pool == lang]
-        K = s._mono[0][str(lang)].capacity
+        K = s.pools[0].mono[str(lang)].capacity
         for r in range(0, len(rows) - K + 1, K):
             assert len(np.unique(rows[r : r + K])) == K * 8
         if len(rows) >= 2 * K:  # the next pass is reshuffled, not a replay
@@ -303,7 +298,7 @@ def test_alpha_extremes(two_sets):
 
 
 def test_errors(two_sets):
-    with pytest.raises(ValueError, match="monolingual, crosslingual, hybrid, multilingual"):
+    with pytest.raises(ValueError, match=", ".join(SAMPLERS)):  # every valid name, listed
         LanguageBatchSampler(two_sets, sampler="mixed", batch_size=8)
     for alpha in (-0.1, 1.5):
         with pytest.raises(ValueError, match="alpha"):
