@@ -137,7 +137,9 @@ def _results_from_committed_tables() -> dict:
         for ds in sorted({c[0] for c in t1.columns}):
             results.setdefault(arm, {})[ds] = {
                 "task": "lareqa",
-                "mAP": {s: t1.loc[arm, (ds, name)] for s, name in (("mo", "Mo."), ("cr", "Cr."), ("mul", "Mul."))},
+                "mAP": {
+                    s: t1.loc[arm, (ds, name)] for s, name in (("mo", "Mo."), ("cr", "Cr."), ("mul", "Mul."))
+                },
                 "rank_distance": {"macro": t2.loc[arm, (ds, "macro")]},
             }
         results[arm]["tydiqa-goldp"] = {"task": "tydi"}
@@ -157,3 +159,12 @@ def test_seed_answers_regenerate_the_committed_answers():
 
     comparisons = pd.read_csv(FIGURES / "table_seed_comparisons.csv", dtype={"p_values": str})
     assert seed_answers(comparisons) == (FIGURES / "answers_seeds.md").read_text()
+
+
+@pytest.mark.skipif(not (FIGURES / "table_seed_comparisons.csv").is_file(), reason="no committed results")
+def test_the_comparisons_are_those_of_the_committed_seed_table():
+    from hybridlib.analysis.comparisons import COMPARISONS
+
+    committed = pd.read_csv(FIGURES / "table_seed_comparisons.csv")
+    rows = [(r.comparison, r.arm, r.baseline, r.metric) for r in committed.itertuples()]
+    assert rows == [(c.label, c.arm, c.baseline, c.table_metric) for c in COMPARISONS]
