@@ -57,6 +57,11 @@ def table2_rank_distance(results: Results) -> pd.DataFrame:
     return df
 
 
+def tydi_dataset(results: Results) -> str | None:
+    """The name of the TyDi QA dataset among ``results`` (the first arm's first ``tydi`` result), if any."""
+    return next((ds for by in results.values() for ds, r in by.items() if r.get("task") == "tydi"), None)
+
+
 def tydi_table(results: Results, *, metric: str = "mAP", pool: str = "mono") -> pd.DataFrame:
     """Rows: arms; columns: TyDi languages (unseen in fine-tuning marked ``*``) then the macro
     averages over all, seen and unseen languages."""
@@ -287,7 +292,7 @@ def _lareqa_answers(results: Results, sig: pd.DataFrame) -> list[str]:
 
 def _tydi_answers(results: Results, sig: pd.DataFrame) -> list[str]:
     """Research question 2 on TyDi QA (:func:`research_answers`)."""
-    tydi = next((ds for by in results.values() for ds, r in by.items() if r.get("task") == "tydi"), None)
+    tydi = tydi_dataset(results)
     alignment_alone = comparison(TYDI, "mono_mAP", "hybrid")
     versus = [c for c in comparisons_for(TYDI) if c != alignment_alone]
     if not tydi or not {c.arm for c in versus} | {c.baseline for c in versus} <= set(results):
