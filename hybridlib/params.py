@@ -3,7 +3,8 @@
 Every notebook declares the parameters it uses in its papermill ``parameters`` cell; the cell after
 it calls :func:`from_notebook`, which rejects unknown names (a typo such as ``-p smapler hybrid``) and
 ill-typed values before any work starts. ``params/*.yaml`` files hold values for the same schema,
-so ``papermill -f params/default.yaml`` works for every notebook.
+so ``papermill -f params/default.yaml`` works for every notebook. Defaults live in :class:`Params`
+only; a YAML file holds the differences from them, each with a one-line reason.
 """
 
 from __future__ import annotations
@@ -32,7 +33,12 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Params:
-    """All parameters. Defaults are the embedded default experiment on a 2-core CPU."""
+    """All parameters. Defaults are the embedded default experiment on a 2-core CPU (``make run``).
+
+    This is the one place defaults are written: ``params/*.yaml`` hold only their differences from
+    these, and every notebook's ``parameters`` cell repeats these values (``papermill -f`` injects
+    only the keys a file holds; ``tests/test_notebook_parameters.py`` keeps the cells equal).
+    """
 
     # --- run bookkeeping
     run_dir: str = "runs/default"
@@ -73,8 +79,9 @@ class Params:
     arm: str = "zero-shot"
     model_path: str | None = None
     eval_sets: list[str] = field(default_factory=lambda: ["xquad-r", "tydiqa-goldp"])
-    eval_max_paragraphs: int | None = None
-    tydi_max_questions: int | None = None
+    # CPU-sized evaluation pools (None: the whole set): paragraphs of XQuAD-R / MLQA-R, TyDi questions
+    eval_max_paragraphs: int | None = 20
+    tydi_max_questions: int | None = 30
     index: str = "flat"
     # --- pipeline
     arms: list[str] = field(default_factory=lambda: list(ARMS))

@@ -38,15 +38,14 @@ P = hp.from_notebook(globals(), _before)
 
 from hybridlib.analysis.plots import pair_count_heatmap
 from hybridlib.config import figures_dir as figures
-from hybridlib.data.loaders import load_retrieval_set
-from hybridlib.pairs import build_pairs, pair_counts
+from hybridlib.pairs import pair_counts
+from hybridlib.train.run import training_pairs
 
 # %%
-pairs = {}
-for name in P.train_sets:
-    rset = load_retrieval_set(name, data_dir=P.data_dir, languages=P.train_languages)
-    pairs[name] = build_pairs(rset, hard_negatives=P.hard_negatives, seed=P.seed)
-    print(f"{name}: {len(pairs[name])} pairs", pairs[name]["kind"].value_counts().to_dict())
+# The trainer's own pair tables: every training set, mono and cross pairs (the sampler picks rows).
+pairs = training_pairs(P)
+for name, table in pairs.items():
+    print(f"{name}: {len(table)} pairs", table["kind"].value_counts().to_dict())
 
 # %% [markdown]
 # ## Pairs per (query language × passage language)

@@ -45,6 +45,7 @@ from hybridlib.analysis.tables import (
     significance_table,
     table1_map,
     table2_rank_distance,
+    tydi_dataset,
     tydi_table,
     write_table,
 )
@@ -87,10 +88,7 @@ write_table(tydi_main, figures(P) / "table_tydi")
 tydi_main
 
 # %%
-for by_ds in results.values():
-    tydi_name = next((ds for ds, r in by_ds.items() if r["task"] == "tydi"), None)
-    if tydi_name:
-        break
+tydi_name = tydi_dataset(results)
 if tydi_name:
     per_lang = {
         arm: {lang: m["mAP"] for lang, m in by_ds[tydi_name]["pools"]["mono"]["per_language"].items()}

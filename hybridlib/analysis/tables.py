@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hybridlib.analysis.comparisons import LAREQA, TYDI, Comparison, comparison, comparisons_for
 from hybridlib.io import write_text
 
 Results = Mapping[str, Mapping[str, Mapping[str, Any]]]  # {arm: {dataset: result}}
@@ -54,6 +55,11 @@ def table2_rank_distance(results: Results) -> pd.DataFrame:
     df.columns = pd.MultiIndex.from_tuples(df.columns, names=["dataset", "language"])
     df.index.name = "arm"
     return df
+
+
+def tydi_dataset(results: Results) -> str | None:
+    """The name of the TyDi QA dataset among ``results`` (the first arm's first ``tydi`` result), if any."""
+    return next((ds for by in results.values() for ds, r in by.items() if r.get("task") == "tydi"), None)
 
 
 def tydi_table(results: Results, *, metric: str = "mAP", pool: str = "mono") -> pd.DataFrame:
@@ -242,8 +248,82 @@ def _verdict(value: float, other: float, lower_is_better: bool = False) -> str:
     return "yes" if better else "no"
 
 
+def _lareqa_answers(results: Results, sig: pd.DataFrame) -> list[str]:
+    """Research question 1, one sentence per LAReQA set (:func:`research_answers`)."""
+    mo, cr, mul = (
+        comparison(LAREQA, metric, baseline)
+        for metric, baseline in (("mo", "monolingual"), ("cr", "crosslingual"), ("mul", "crosslingual"))
+    )
+    rd_mono, rd_cross = (comparison(LAREQA, "rank_distance", b) for b in ("monolingual", "crosslingual"))
+    need = {c.arm for c in comparisons_for(LAREQA)} | {c.baseline for c in comparisons_for(LAREQA)}
+    lines = []
+    t1 = table1_map(results) if results else pd.DataFrame()
+    for ds in sorted({c[0] for c in t1.columns}):
+        if not need <= set(t1.index):
+            continue
+        rd = {arm: results[arm][ds]["rank_distance"]["macro"] for arm in need}
+
+        def answer(c: Comparison, ds: str = ds) -> str:
+            value, other = (
+                t1.loc[c.arm, (ds, SETTING_NAMES[c.metric])],
+                t1.loc[c.baseline, (ds, SETTING_NAMES[c.metric])],
+            )
+            # the significance table tests every arm against hybrid: the row is baseline − hybrid
+            row = _sig_row(sig, ds, c.metric, c.arm, c.baseline)
+            test = ""
+            if row is not None:
+                low, high = -row["diff_ci_high"], -row["diff_ci_low"]
+                test = (
+                    f"; {c.arm} − {c.baseline} {-row['diff']:+.4f} [{low:+.4f}, {high:+.4f}], "
+                    f"p = {row['p_value']:.3g} over {int(row['n_clusters'])} question clusters"
+                )
+            return f"{_verdict(value, other, c.lower_is_better)} ({value:.4f} vs {other:.4f}{test})"
+
+        lower = _verdict(
+            rd[rd_mono.arm], min(rd[rd_mono.baseline], rd[rd_cross.baseline]), lower_is_better=True
+        )
+        lines.append(
+            f"- **{ds}: {mo.label}** {answer(mo)}; **vs X-Y on Cr.** {answer(cr)} and **on Mul.** "
+            f"{answer(mul)}; **rank distance lower than both?** {lower} (hybrid {rd[rd_mono.arm]:.1f}, "
+            f"mono {rd[rd_mono.baseline]:.1f}, X-Y {rd[rd_cross.baseline]:.1f})."
+        )
+    return lines
+
+
+def _tydi_answers(results: Results, sig: pd.DataFrame) -> list[str]:
+    """Research question 2 on TyDi QA (:func:`research_answers`)."""
+    tydi = tydi_dataset(results)
+    alignment_alone = comparison(TYDI, "mono_mAP", "hybrid")
+    versus = [c for c in comparisons_for(TYDI) if c != alignment_alone]
+    if not tydi or not {c.arm for c in versus} | {c.baseline for c in versus} <= set(results):
+        return []
+    lines = []
+    for c in versus:
+        row = _sig_row(sig, tydi, c.metric, c.baseline, c.arm)
+        if row is None:
+            continue
+        base = row["mean"] - row["diff"] if np.isfinite(row["diff"]) else np.nan
+        languages = c.label.rsplit(", ", 1)[-1]  # "all languages", "unseen languages"
+        lines.append(
+            f"- **TyDi QA, {languages}: {c.arm} vs {c.baseline} fine-tuning** "
+            f"{_verdict(row['mean'], base, c.lower_is_better)}: mAP {row['mean']:.4f} vs {base:.4f} "
+            f"(difference {row['diff']:+.4f}, 95% CI of the difference "
+            f"[{row['diff_ci_low']:+.4f}, {row['diff_ci_high']:+.4f}], over {int(row['n'])} questions, "
+            f"paired permutation p = {row['p_value']:.3g})."
+        )
+    row = _sig_row(sig, tydi, alignment_alone.metric, alignment_alone.baseline, alignment_alone.arm)
+    if row is not None:
+        lines.append(
+            f"- **TyDi QA: the alignment term alone** ({alignment_alone.arm} − {alignment_alone.baseline}): "
+            f"{row['diff']:+.4f} mAP [{row['diff_ci_low']:+.4f}, {row['diff_ci_high']:+.4f}], "
+            f"p = {row['p_value']:.3g}."
+        )
+    return lines
+
+
 def research_answers(results: Results, sig: pd.DataFrame) -> str:
-    """The README's answers, as sentences whose every number is read from ``results``/``sig``.
+    """The README's answers, as sentences whose every number is read from ``results``/``sig``; the
+    comparisons are :data:`hybridlib.analysis.comparisons.COMPARISONS`.
 
     1. Does hybrid beat X-X-mono on Mo. and X-Y on Cr./Mul., with lower rank distance (per LAReQA set)?
        The p-values are the paired permutation tests of those arms against ``hybrid``, with the sign
@@ -251,81 +331,7 @@ def research_answers(results: Results, sig: pd.DataFrame) -> str:
     2. Does hybrid+align beat multilingual fine-tuning on TyDi QA (monolingual pools), overall and on
        unseen languages, by how much and with what p?
     """
-    lines = []
-    t1 = table1_map(results) if results else pd.DataFrame()
-    for ds in sorted({c[0] for c in t1.columns}):
-        need = {"hybrid", "monolingual", "crosslingual"}
-        if not need <= set(t1.index):
-            continue
-        h = t1.loc["hybrid", ds]
-        mono, cross = t1.loc["monolingual", ds], t1.loc["crosslingual", ds]
-        rd = {arm: results[arm][ds]["rank_distance"]["macro"] for arm in need}
-
-        def p_vs_hybrid(arm: str, metric: str, ds: str = ds) -> str:
-            row = _sig_row(sig, ds, metric, "hybrid", arm)
-            if row is None:
-                return ""
-            # the table holds arm − hybrid; the sentence is about hybrid − arm
-            low, high = -row["diff_ci_high"], -row["diff_ci_low"]
-            return (
-                f"; hybrid − {arm} {-row['diff']:+.4f} [{low:+.4f}, {high:+.4f}], "
-                f"p = {row['p_value']:.3g} over {int(row['n_clusters'])} question clusters"
-            )
-
-        lines.append(
-            f"- **{ds}: hybrid vs X-X-mono on Mo.** {_verdict(h['Mo.'], mono['Mo.'])} "
-            f"({h['Mo.']:.4f} vs {mono['Mo.']:.4f}{p_vs_hybrid('monolingual', 'mo')}); "
-            f"**vs X-Y on Cr.** {_verdict(h['Cr.'], cross['Cr.'])} "
-            f"({h['Cr.']:.4f} vs {cross['Cr.']:.4f}{p_vs_hybrid('crosslingual', 'cr')}) and **on Mul.** "
-            f"{_verdict(h['Mul.'], cross['Mul.'])} ({h['Mul.']:.4f} vs {cross['Mul.']:.4f}"
-            f"{p_vs_hybrid('crosslingual', 'mul')}); **rank distance lower than both?** "
-            f"{_verdict(rd['hybrid'], min(rd['monolingual'], rd['crosslingual']), lower_is_better=True)} "
-            f"(hybrid {rd['hybrid']:.1f}, mono {rd['monolingual']:.1f}, X-Y {rd['crosslingual']:.1f})."
-        )
-    tydi = next((ds for by in results.values() for ds, r in by.items() if r.get("task") == "tydi"), None)
-    if tydi and {"hybrid+align", "multilingual"} <= set(results):
-        for metric, label in (("mono_mAP", "all languages"), ("mono_mAP_unseen", "unseen languages")):
-            row = _sig_row(sig, tydi, metric, "multilingual", "hybrid+align")
-            if row is None:
-                continue
-            base = row["mean"] - row["diff"] if np.isfinite(row["diff"]) else np.nan
-            lines.append(
-                f"- **TyDi QA, {label}: hybrid+align vs multilingual fine-tuning** "
-                f"{_verdict(row['mean'], base)}: mAP {row['mean']:.4f} vs {base:.4f} "
-                f"(difference {row['diff']:+.4f}, 95% CI of the difference "
-                f"[{row['diff_ci_low']:+.4f}, {row['diff_ci_high']:+.4f}], over {int(row['n'])} questions, "
-                f"paired permutation p = {row['p_value']:.3g})."
-            )
-        row = _sig_row(sig, tydi, "mono_mAP", "hybrid", "hybrid+align")
-        if row is not None:
-            lines.append(
-                f"- **TyDi QA: the alignment term alone** (hybrid+align − hybrid): {row['diff']:+.4f} mAP "
-                f"[{row['diff_ci_low']:+.4f}, {row['diff_ci_high']:+.4f}], p = {row['p_value']:.3g}."
-            )
-    return "\n".join(lines) + "\n"
-
-
-# (long-table metric, significance-table metric, arm, baseline, lower is better, label) per LAReQA set;
-# the TyDi QA rows follow in SEED_TYDI_COMPARISONS.
-SEED_LAREQA_COMPARISONS = [
-    ("mo mAP", "mo", "hybrid", "monolingual", False, "hybrid vs X-X-mono on Mo."),
-    ("cr mAP", "cr", "hybrid", "crosslingual", False, "hybrid vs X-Y on Cr."),
-    ("mul mAP", "mul", "hybrid", "crosslingual", False, "hybrid vs X-Y on Mul."),
-    ("rank distance", "rank_distance", "hybrid", "monolingual", True, "hybrid vs X-X-mono, rank distance"),
-    ("rank distance", "rank_distance", "hybrid", "crosslingual", True, "hybrid vs X-Y, rank distance"),
-]
-SEED_TYDI_COMPARISONS = [
-    ("mAP", "mono_mAP", "hybrid+align", "multilingual", False, "hybrid+align vs multilingual, all languages"),
-    (
-        "mAP unseen",
-        "mono_mAP_unseen",
-        "hybrid+align",
-        "multilingual",
-        False,
-        "hybrid+align vs multilingual, unseen languages",
-    ),
-    ("mAP", "mono_mAP", "hybrid+align", "hybrid", False, "hybrid+align vs hybrid (the alignment term alone)"),
-]
+    return "\n".join([*_lareqa_answers(results, sig), *_tydi_answers(results, sig)]) + "\n"
 
 
 def seed_comparisons(
@@ -336,7 +342,8 @@ def seed_comparisons(
     resamples: int = 10000,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """The research question's comparisons over training seeds, as one estimate with its interval.
+    """The research question's comparisons (:data:`hybridlib.analysis.comparisons.COMPARISONS`) over
+    training seeds, as one estimate with its interval.
 
     ``vectors_by_seed`` maps a seed to that seed run's per-query vectors (:func:`per_query_vectors`);
     ``long`` (columns ``arm, seed, metric, value``, :func:`hybridlib.experiment.sweep.seed_runs`) gives the
@@ -367,9 +374,14 @@ def seed_comparisons(
         kinds[ds] = "mono_mAP" in vector_metrics(by_arm)
     # LAReQA sets first, then TyDi QA (the order of the research questions)
     for ds in sorted(datasets, key=lambda ds: (kinds[ds], ds)):
-        for metric, sig_metric, arm, baseline, lower, label in (
-            SEED_TYDI_COMPARISONS if kinds[ds] else SEED_LAREQA_COMPARISONS
-        ):
+        for c in comparisons_for(TYDI if kinds[ds] else LAREQA):
+            metric, sig_metric, arm, baseline, lower = (
+                c.table_metric,
+                c.metric,
+                c.arm,
+                c.baseline,
+                c.lower_is_better,
+            )
             seeds, diffs = [], []
             for s_, vectors in sorted(vectors_by_seed.items()):
                 by_arm = vectors.get(ds, {})
@@ -399,7 +411,7 @@ def seed_comparisons(
             rows.append(
                 {
                     "dataset": ds,
-                    "comparison": label,
+                    "comparison": c.label,
                     "arm": arm,
                     "baseline": baseline,
                     "metric": metric,

@@ -123,3 +123,48 @@ def test_final_losses_separate_qa_and_alignment_and_fall_back_for_old_logs():
         "qa": "total 0.900",
         "align": "not logged separately (older run)",
     }
+
+
+FIGURES = Path(__file__).resolve().parents[2] / "figures"
+
+
+def _results_from_committed_tables() -> dict:
+    """The numbers ``research_answers`` reads from result files, rebuilt from the committed tables."""
+    t1 = pd.read_csv(FIGURES / "table1_map.csv", header=[0, 1], index_col=0)
+    t2 = pd.read_csv(FIGURES / "table2_rank_distance.csv", header=[0, 1], index_col=0)
+    results: dict = {}
+    for arm in t1.index:
+        for ds in sorted({c[0] for c in t1.columns}):
+            results.setdefault(arm, {})[ds] = {
+                "task": "lareqa",
+                "mAP": {
+                    s: t1.loc[arm, (ds, name)] for s, name in (("mo", "Mo."), ("cr", "Cr."), ("mul", "Mul."))
+                },
+                "rank_distance": {"macro": t2.loc[arm, (ds, "macro")]},
+            }
+        results[arm]["tydiqa-goldp"] = {"task": "tydi"}
+    return results
+
+
+@pytest.mark.skipif(not (FIGURES / "answers.md").is_file(), reason="no committed results")
+def test_research_answers_regenerate_the_committed_answers():
+    sig = pd.read_csv(FIGURES / "table_significance_all.csv")
+    text = research_answers(_results_from_committed_tables(), sig)
+    assert text == (FIGURES / "answers.md").read_text()
+
+
+@pytest.mark.skipif(not (FIGURES / "answers_seeds.md").is_file(), reason="no committed results")
+def test_seed_answers_regenerate_the_committed_answers():
+    from hybridlib.analysis.tables import seed_answers
+
+    comparisons = pd.read_csv(FIGURES / "table_seed_comparisons.csv", dtype={"p_values": str})
+    assert seed_answers(comparisons) == (FIGURES / "answers_seeds.md").read_text()
+
+
+@pytest.mark.skipif(not (FIGURES / "table_seed_comparisons.csv").is_file(), reason="no committed results")
+def test_the_comparisons_are_those_of_the_committed_seed_table():
+    from hybridlib.analysis.comparisons import COMPARISONS
+
+    committed = pd.read_csv(FIGURES / "table_seed_comparisons.csv")
+    rows = [(r.comparison, r.arm, r.baseline, r.metric) for r in committed.itertuples()]
+    assert rows == [(c.label, c.arm, c.baseline, c.table_metric) for c in COMPARISONS]

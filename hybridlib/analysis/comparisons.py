@@ -1,0 +1,74 @@
+"""The research question's comparisons, defined once.
+
+Each :class:`Comparison` is one claim of the paper tested on our results: an arm against a baseline
+on one metric of one kind of dataset. The single-run answers (:func:`hybridlib.analysis.tables.
+research_answers`) and the over-seeds table (:func:`hybridlib.analysis.tables.seed_comparisons`) both
+read them from :data:`COMPARISONS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LAREQA = "lareqa"  #: parallel sets with Mo./Cr./Mul. pools and rank distance (XQuAD-R, MLQA-R)
+TYDI = "tydi"  #: TyDi QA GoldP, monolingual pools, some languages unseen in fine-tuning
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``arm`` against ``baseline`` on ``metric`` of every dataset of kind ``task``.
+
+    ``metric`` names the per-query vector and the significance table's ``metric``
+    (:func:`hybridlib.analysis.tables.per_query_vectors`); ``table_metric`` the column of the seed
+    runs' long table after the dataset name (``"xquad-r mo mAP"``). ``lower_is_better`` for rank
+    distance. ``label`` names the comparison in the seed table and its answers.
+    """
+
+    task: str
+    metric: str
+    table_metric: str
+    arm: str
+    baseline: str
+    lower_is_better: bool
+    label: str
+
+
+#: LAReQA sets first, then TyDi QA: the order of the research questions (README).
+COMPARISONS: tuple[Comparison, ...] = (
+    # 1. hybrid keeps X-X-mono's monolingual strength and X-Y's cross-lingual one, with less bias
+    Comparison(LAREQA, "mo", "mo mAP", "hybrid", "monolingual", False, "hybrid vs X-X-mono on Mo."),
+    Comparison(LAREQA, "cr", "cr mAP", "hybrid", "crosslingual", False, "hybrid vs X-Y on Cr."),
+    Comparison(LAREQA, "mul", "mul mAP", "hybrid", "crosslingual", False, "hybrid vs X-Y on Mul."),
+    Comparison(
+        LAREQA, "rank_distance", "rank distance", "hybrid", "monolingual", True,
+        "hybrid vs X-X-mono, rank distance",
+    ),
+    Comparison(
+        LAREQA, "rank_distance", "rank distance", "hybrid", "crosslingual", True,
+        "hybrid vs X-Y, rank distance",
+    ),
+    # 2. hybrid + alignment beats multilingual fine-tuning on TyDi QA, above all on unseen languages
+    Comparison(
+        TYDI, "mono_mAP", "mAP", "hybrid+align", "multilingual", False,
+        "hybrid+align vs multilingual, all languages",
+    ),
+    Comparison(
+        TYDI, "mono_mAP_unseen", "mAP unseen", "hybrid+align", "multilingual", False,
+        "hybrid+align vs multilingual, unseen languages",
+    ),
+    Comparison(
+        TYDI, "mono_mAP", "mAP", "hybrid+align", "hybrid", False,
+        "hybrid+align vs hybrid (the alignment term alone)",
+    ),
+)  # fmt: skip
+
+
+def comparisons_for(task: str) -> tuple[Comparison, ...]:
+    """The comparisons made on datasets of kind ``task`` (:data:`LAREQA` or :data:`TYDI`)."""
+    return tuple(c for c in COMPARISONS if c.task == task)
+
+
+def comparison(task: str, metric: str, baseline: str) -> Comparison:
+    """The one comparison of ``task`` on ``metric`` against ``baseline``."""
+    (found,) = (c for c in comparisons_for(task) if c.metric == metric and c.baseline == baseline)
+    return found
