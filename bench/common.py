@@ -211,7 +211,7 @@ def non_embedding_params(auto_model: Any) -> int:
 
 def training_pairs(n: int, seed: int = 0) -> tuple[list[str], list[str]]:
     """``n`` (question, own-language gold sentence) pairs of XQuAD-R, all languages mixed."""
-    from hybridlib.data.loaders import load_xquad_r
+    from hybridlib.data.lareqa import load_xquad_r
 
     rset = load_xquad_r()
     text_of = dict(zip(rset.candidates["cid"], rset.candidates["text"], strict=True))

@@ -14,7 +14,7 @@ GOAL_VS_ST = 1.5
 
 def encoding_texts(sizes: Sizes, seed: int = 0) -> tuple[list[str], list[str]]:
     """XQuAD-R questions and candidate sentences, sampled across all 11 languages."""
-    from hybridlib.data.loaders import load_xquad_r
+    from hybridlib.data.lareqa import load_xquad_r
 
     rset = load_xquad_r()
     queries = rset.questions.sample(sizes.n_queries, random_state=seed)["text"].tolist()

@@ -24,7 +24,7 @@ def random_unit(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
 
 def xquad_r_gold(max_questions: int | None) -> tuple[list[list[int]], int]:
     """Gold candidate indices per question of the full XQuAD-R Mul. pool, and the pool size."""
-    from hybridlib.data.loaders import load_xquad_r
+    from hybridlib.data.lareqa import load_xquad_r
 
     rset = load_xquad_r()
     index = {cid: i for i, cid in enumerate(rset.candidates["cid"])}

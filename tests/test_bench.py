@@ -27,7 +27,7 @@ def _positive(value: Any, where: str) -> None:
 
 @pytest.fixture(scope="module")
 def quick_results(tmp_path_factory) -> dict[str, Any]:
-    from hybridlib.data.loaders import load_xquad_r
+    from hybridlib.data.lareqa import load_xquad_r
 
     try:
         load_xquad_r()

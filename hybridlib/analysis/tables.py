@@ -162,7 +162,7 @@ def significance_table(
     95 % cluster-bootstrap interval *of that difference*; ``p_value`` the two-sided sign-flip test over
     clusters, ``p_holm`` Holm-adjusted over the arms tested against the same baseline and metric.
     """
-    from hybridlib.analysis.stats import compare_arms
+    from hybridlib.analysis.significance import compare_arms
 
     vectors = per_query_vectors(result_paths)
     frames = []
@@ -364,7 +364,7 @@ def seed_comparisons(
       ``diff`` on balanced parallel sets, it may differ slightly where languages have unequal counts
     * ``p_values``   each seed's clustered paired permutation p-value (detail; not pooled)
     """
-    from hybridlib.analysis.stats import seed_cluster_bootstrap
+    from hybridlib.analysis.bootstrap import seed_cluster_bootstrap
 
     rows = []
     datasets = sorted({ds for vectors in vectors_by_seed.values() for ds in vectors})

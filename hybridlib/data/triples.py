@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hybridlib.data.loaders import DatasetFormatError
+from hybridlib.data.files import DatasetFormatError
 
 TRIPLE_COLUMNS = ("query", "positive", "negative")
 

@@ -22,8 +22,9 @@ from hybridlib.train.identity import arm_model_path
 
 def evaluation_sets(params: Params) -> dict[str, Any]:
     """The evaluation RetrievalSets, cut to ``eval_max_paragraphs`` (XQuAD-R / MLQA-R: whole question
-    groups, :func:`hybridlib.data.loaders.first_paragraphs`) / ``tydi_max_questions``."""
-    from hybridlib.data.loaders import first_paragraphs, load_retrieval_set
+    groups, :func:`hybridlib.data.lareqa.first_paragraphs`) / ``tydi_max_questions``."""
+    from hybridlib.data.lareqa import first_paragraphs
+    from hybridlib.data.loaders import load_retrieval_set
     from hybridlib.data.schema import first_questions
 
     sets = {}

@@ -88,11 +88,11 @@ def alignment_pairs(params: Params) -> pd.DataFrame:
     Tatoeba pairs (default languages: the TyDi QA languages other than English). ``train-questions``:
     the training sets' own parallel questions (two languages of one question id), i.e. no new
     languages. Whatever the source, every pair whose source or target text equals a question of any
-    set in ``eval_sets`` (:func:`hybridlib.data.loaders.without_evaluation_questions`: NFKC, casefold,
+    set in ``eval_sets`` (:func:`hybridlib.data.leakage.without_evaluation_questions`: NFKC, casefold,
     whitespace collapsed) is dropped (no test leakage); how many is printed and kept in
     ``attrs["dropped_eval_questions"]`` of the returned table.
     """
-    from hybridlib.data import loaders
+    from hybridlib.data import leakage, loaders
 
     if params.align_data == "xor-tydi":
         raw = loaders.load_xor_tydi_translations(params.align_languages, data_dir=params.data_dir).pairs
@@ -120,7 +120,7 @@ def alignment_pairs(params: Params) -> pd.DataFrame:
                 )
             )
         raw = pd.concat(frames, ignore_index=True)
-    kept, dropped = loaders.without_evaluation_questions(raw, params.eval_sets, data_dir=params.data_dir)
+    kept, dropped = leakage.without_evaluation_questions(raw, params.eval_sets, data_dir=params.data_dir)
     print(
         f"alignment data {params.align_data}: {len(kept)} pairs kept, {len(dropped)} dropped because a "
         f"side equals a question of the evaluation sets {', '.join(params.eval_sets)}"

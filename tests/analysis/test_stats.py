@@ -9,17 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hybridlib.analysis.stats import (
+from hybridlib.analysis.bootstrap import bootstrap_ci, paired_bootstrap_ci, seed_cluster_bootstrap
+from hybridlib.analysis.significance import (
     PermutationResult,
-    bootstrap_ci,
     compare_arms,
     holm_adjust,
-    lareqa_setting_vectors,
-    mean_std_over_seeds,
-    paired_bootstrap_ci,
     paired_permutation_test,
-    seed_cluster_bootstrap,
 )
+from hybridlib.analysis.stats import lareqa_setting_vectors, mean_std_over_seeds
 
 # --------------------------------------------------------------------------- permutation test
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from hybridlib.data import download
+from hybridlib.data import download, sources
 from hybridlib.data import loaders as data
-from hybridlib.data.download import ChecksumError, DownloadError
+from hybridlib.data.fetch import ChecksumError, DownloadError
+from hybridlib.data.tydi_release import split_tydi
 
 PINNED = re.compile(r"^https://raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/[0-9a-f]{40}/\S+$")
 
@@ -45,7 +46,7 @@ def test_xquad_r_and_tatoeba_via_file_urls_match_the_mirror(mirror, tmp_path):
     )
     assert out == dest
     # the mapping form of base_url: replace the pinned LASER prefix by the local folder
-    laser = download.github_raw(download.LASER_REPO, download.LASER_COMMIT, "data/tatoeba/v1/")
+    laser = sources.pinned_url("tatoeba", "data/tatoeba/v1/")
     download.download(
         ["tatoeba"],
         dest,
@@ -162,7 +163,7 @@ def test_tydi_official_file_is_split_per_language(shared, tmp_path):
     assert data.load_tydiqa_goldp("train", dest).questions.equals(data.load_tydiqa_goldp("train").questions)
     manifest = json.loads((dest / "tydiqa-goldp" / "MANIFEST.json").read_text(encoding="utf-8"))["files"]
     official = manifest["dev/(official tydiqa-goldp-v1.1-dev.json)"]
-    assert official["url"] == download.TYDIQA_GOLDP_URL.format(split="dev")
+    assert official["url"] == sources.TYDIQA_GOLDP_URL.format(split="dev")
     assert official["sha256"] == hashlib.sha256((src / "tydiqa-goldp-v1.1-dev.json").read_bytes()).hexdigest()
     assert official["checksum"] == "none published; recorded" and "dev/bn.json" in manifest
     assert not [p for p in dest.rglob("*.tmp")]
@@ -196,43 +197,41 @@ def test_split_tydi_keeps_squad_nesting():
             }
         ],
     }
-    parts = download.split_tydi(obj)
+    parts = split_tydi(obj)
     assert list(parts) == ["en", "ko"]
     assert parts["ko"] == {
         "data": [{"title": "T", "paragraphs": [{"context": "c", "qas": [{"id": "korean-1-0"}]}]}],
         "version": "x",
     }
     with pytest.raises(DownloadError, match="no language prefix"):
-        download.split_tydi({"data": [{"paragraphs": [{"qas": [{"id": "klingon-1"}]}]}]})
+        split_tydi({"data": [{"paragraphs": [{"qas": [{"id": "klingon-1"}]}]}]})
 
 
 def test_embedded_checksums_match_sources_tables_and_mirror(shared):
     """Every file a SOURCES.md lists is pinned here with the same prefix, and the mirror's bytes agree."""
     table = re.compile(r"^\| (\S+) \| (\S+) \| \d+ \| \S+ \(yes\) \| ([0-9a-f]{16}) \|$", re.M)
     for dataset in ("mlqa-r", "tatoeba", "xor-tydi", "ntrex-128"):
-        pinned = {rf.path: rf for rf in download.remote_files(dataset)}
-        sources = table.findall((shared / dataset / "SOURCES.md").read_text(encoding="utf-8"))
-        listed = {staged: prefix for staged, _, prefix in sources if not staged.startswith("README_lareqa")}
+        pinned = {rf.path: rf for rf in sources.remote_files(dataset)}
+        rows = table.findall((shared / dataset / "SOURCES.md").read_text(encoding="utf-8"))
+        listed = {staged: prefix for staged, _, prefix in rows if not staged.startswith("README_lareqa")}
         listed = {("README.upstream.md" if k == "README.md" else k): v for k, v in listed.items()}
         assert {k: rf.sha256_prefix for k, rf in pinned.items()} == listed, dataset
         for rf in pinned.values():
             assert PINNED.match(rf.url), rf.url
             assert rf.origin == "SOURCES.md"
     for dataset in ("xquad-r", "mlqa-r", "tatoeba", "xor-tydi"):
-        for rf in download.remote_files(dataset):
+        for rf in sources.remote_files(dataset):
             path = shared / dataset / rf.path
             assert path.is_file(), path
             assert hashlib.sha256(path.read_bytes()).hexdigest().startswith(rf.sha256_prefix), path
-    tydi = download.remote_files("tydiqa-goldp")
+    tydi = sources.remote_files("tydiqa-goldp")
     assert [rf.url for rf in tydi] == [
         "https://storage.googleapis.com/tydiqa/v1.1/tydiqa-goldp-v1.1-dev.json",
         "https://storage.googleapis.com/tydiqa/v1.1/tydiqa-goldp-v1.1-train.json",
     ]
-    xq = download.remote_files("xquad-r")[0].url
-    assert (
-        xq
-        == f"https://raw.githubusercontent.com/google-research-datasets/lareqa/{download.XQUAD_R_COMMIT}/xquad-r/ar.json"
-    )
+    xq = sources.remote_files("xquad-r")[0].url
+    commit = sources.SOURCES["xquad-r"]["commit"]
+    assert xq == f"https://raw.githubusercontent.com/google-research-datasets/lareqa/{commit}/xquad-r/ar.json"
 
 
 def test_cli(mirror, tmp_path, capsys):

@@ -7,7 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from hybridlib.data import loaders as data
+from hybridlib.data import lareqa, leakage, loaders, parallel
+from hybridlib.data.schema import ParallelSet
 from hybridlib.evaluation.run import training_languages
 from hybridlib.params import validate
 from hybridlib.train.run import alignment_pairs
@@ -23,7 +24,7 @@ def _needs_data(data_root):
 def test_default_xor_tydi_alignment_data_drops_exactly_the_evaluation_questions(capsys):
     params = validate({"align_weight": 0.5})  # eval_sets: xquad-r, tydiqa-goldp
     align = alignment_pairs(params)
-    raw = data.load_xor_tydi_translations().pairs
+    raw = parallel.load_xor_tydi_translations().pairs
     assert len(raw) == 32876
     # 11 pairs whose question is a TyDi dev question (bn 4 + ko 6 questions, one translated twice)
     # and 4 whose English translation is an English TyDi dev question (fi 1, ja 1, ru 2).
@@ -33,14 +34,14 @@ def test_default_xor_tydi_alignment_data_drops_exactly_the_evaluation_questions(
         "te": 4761,
     }  # fmt: skip
     assert "15 dropped" in capsys.readouterr().out
-    banned = data.evaluation_questions(params.eval_sets)
+    banned = leakage.evaluation_questions(params.eval_sets)
     for side in ("src", "tgt"):
-        assert not set(align[side].map(data.normalize_question)) & banned
-    pd.testing.assert_frame_equal(align, data.tydi_dev_overlap_free_translations().pairs)
+        assert not set(align[side].map(leakage.normalize_question)) & banned
+    pd.testing.assert_frame_equal(align, leakage.tydi_dev_overlap_free_translations().pairs)
 
 
 def test_a_planted_evaluation_question_is_removed_from_every_alignment_source(monkeypatch):
-    xquad = data.load_xquad_r(languages=["de", "en"]).questions
+    xquad = lareqa.load_xquad_r(languages=["de", "en"]).questions
     de_question = xquad[xquad["lang"] == "de"]["text"].iloc[3]
     en_question = xquad[xquad["lang"] == "en"]["text"].iloc[7]
     planted = pd.DataFrame(
@@ -52,7 +53,7 @@ def test_a_planted_evaluation_question_is_removed_from_every_alignment_source(mo
             "tgt": ["How are you?", en_question.upper() + "  ", "x"],
         }
     )
-    monkeypatch.setattr(data, "load_tatoeba", lambda *a, **k: data.ParallelSet("tatoeba", planted))
+    monkeypatch.setattr(loaders, "load_tatoeba", lambda *a, **k: ParallelSet("tatoeba", planted))
     align = alignment_pairs(validate({"align_weight": 0.5, "align_data": "tatoeba"}))
     assert list(align["pair_id"]) == ["sw-en/0"] and align.attrs["dropped_eval_questions"] == 2
     # Evaluated on TyDi only, the XQuAD-R questions are no evaluation questions: nothing to drop.
@@ -66,9 +67,12 @@ def test_train_question_alignment_never_holds_an_evaluation_question():
     params = validate({"align_weight": 0.5, "align_data": "train-questions", "train_languages": ["de", "en"]})
     align = alignment_pairs(params)
     assert len(align) > 0 and set(align["src_lang"]) | set(align["tgt_lang"]) == {"de", "en"}
-    banned = data.evaluation_questions(params.eval_sets)
+    banned = leakage.evaluation_questions(params.eval_sets)
     assert (
-        not (set(align["src"].map(data.normalize_question)) | set(align["tgt"].map(data.normalize_question)))
+        not (
+            set(align["src"].map(leakage.normalize_question))
+            | set(align["tgt"].map(leakage.normalize_question))
+        )
         & banned
     )
 

@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 
 from hybridlib.config import DataFolderError
-from hybridlib.data import loaders as data
+from hybridlib.data import lareqa, leakage, loaders, parallel
+from hybridlib.data.files import DatasetFormatError
 from hybridlib.data.languages import ISO639_3_TO_1, LANGUAGE_NAMES, check_languages, language_name, to_iso1
-from hybridlib.data.loaders import DatasetFormatError
 from hybridlib.data.schema import CANDIDATE_COLUMNS, PARALLEL_COLUMNS, QUESTION_COLUMNS
+from hybridlib.data.tydi import load_tydiqa_goldp
 
 XQUAD_CANDIDATES = {
     "ar": 1222, "de": 1276, "el": 1234, "en": 1180, "es": 1215, "hi": 1244,
@@ -36,17 +37,17 @@ def root(data_root) -> Path:
 
 @pytest.fixture(scope="module")
 def xquad(root):
-    return data.load_xquad_r()
+    return lareqa.load_xquad_r()
 
 
 @pytest.fixture(scope="module")
 def mlqa(root):
-    return data.load_mlqa_r()
+    return lareqa.load_mlqa_r()
 
 
 @pytest.fixture(scope="module")
 def tydi(root):
-    return data.load_tydiqa_goldp("dev")
+    return load_tydiqa_goldp("dev")
 
 
 def _counts(df: pd.DataFrame) -> dict[str, int]:
@@ -115,17 +116,17 @@ def test_mlqa_r_published_counts_and_2_to_4_golds(mlqa):
 
 
 def test_language_subset_keeps_ids_and_restricts_golds(xquad):
-    sub = data.load_xquad_r(languages=["de", "en"])
+    sub = lareqa.load_xquad_r(languages=["de", "en"])
     assert sub.languages == ["de", "en"]
     assert all(len(g) == 2 for g in sub.questions["gold"])
     full = xquad.candidates[xquad.candidates["lang"].isin(["de", "en"])].reset_index(drop=True)
     pd.testing.assert_frame_equal(sub.candidates, full)  # cids do not depend on what else was loaded
-    assert data.load_xquad_r(languages="en").languages == ["en"]  # a bare string is one language
+    assert lareqa.load_xquad_r(languages="en").languages == ["en"]  # a bare string is one language
 
 
 def test_text_dedup_is_optional_and_remaps_golds(xquad):
     """Merging identical texts does NOT reproduce LAReQA's counts (so it is off by default)."""
-    dd = data.load_xquad_r(dedup_text=True)
+    dd = lareqa.load_xquad_r(dedup_text=True)
     _check_schema(dd)
     counts = _counts(dd.candidates)
     assert counts["ar"] == 1220 and counts["zh"] == 1192 and counts["tr"] == 1166
@@ -154,19 +155,19 @@ def test_tydiqa_goldp_dev_counts(tydi):
 
 
 def test_tydiqa_goldp_train_in_mirror_and_missing_language(root):
-    train = data.load_tydiqa_goldp("train")
+    train = load_tydiqa_goldp("train")
     assert train.name == "tydiqa-goldp-train"
     assert _counts(train.questions) == {"en": 3696, "ko": 1625, "sw": 2755}
     assert _counts(train.candidates) == {"en": 3429, "ko": 1269, "sw": 1687}
-    assert data.available_languages("tydiqa-goldp", split="train") == ["en", "ko", "sw"]
+    assert loaders.available_languages("tydiqa-goldp", split="train") == ["en", "ko", "sw"]
     with pytest.raises(DataFolderError, match=r"train/ar\.json.*hybridlib\.download"):
-        data.load_tydiqa_goldp("train", languages=["ar"])
+        load_tydiqa_goldp("train", languages=["ar"])
     with pytest.raises(ValueError, match="split 'test'"):
-        data.load_tydiqa_goldp("test")
+        load_tydiqa_goldp("test")
 
 
 def test_tatoeba_codes_and_alignment(root):
-    tat = data.load_tatoeba(["de", "ara", "gsw", "cmn"])
+    tat = parallel.load_tatoeba(["de", "ara", "gsw", "cmn"])
     assert tuple(tat.pairs.columns) == PARALLEL_COLUMNS
     assert _counts(tat.pairs.rename(columns={"src_lang": "lang"})) == {
         "ar": 1000,
@@ -179,21 +180,21 @@ def test_tatoeba_codes_and_alignment(root):
     first_en = (root / "tatoeba" / "tatoeba.deu-eng.eng").read_text(encoding="utf-8").split("\n")[0].strip()
     row = tat.pairs[tat.pairs["pair_id"] == "de-en/0"].iloc[0]
     assert (row["src"], row["tgt"]) == (first, first_en)
-    every = data.available_languages("tatoeba")
+    every = loaders.available_languages("tatoeba")
     assert len(every) == 112 and len(set(every)) == 112  # the 639-3 → 639-1 mapping never merges two files
     assert {"sw", "ja", "fa", "ms", "yue", "wuu"} <= set(every)
     with pytest.raises(ValueError, match=r"unknown language 'xx' for Tatoeba; available: af, am, ang"):
-        data.load_tatoeba(["xx"])
+        parallel.load_tatoeba(["xx"])
 
 
 def test_xor_tydi_excluding_tydi_dev_questions(tydi):
-    xor = data.load_xor_tydi_translations()
+    xor = parallel.load_xor_tydi_translations()
     assert _counts(xor.pairs.rename(columns={"src_lang": "lang"})) == {
         "ar": 4648, "bn": 4687, "fi": 4638, "ja": 4700, "ko": 4697, "ru": 4745, "te": 4761,
     }  # fmt: skip
-    raw_ar = data.load_xor_tydi_translations(["ar"], drop_empty=False)
+    raw_ar = parallel.load_xor_tydi_translations(["ar"], drop_empty=False)
     assert len(raw_ar.pairs) == 4649  # one upstream line has an empty English side
-    clean = data.load_xor_tydi_translations(exclude_questions=tydi.questions["text"])
+    clean = parallel.load_xor_tydi_translations(exclude_questions=tydi.questions["text"])
     dropped = xor.pairs[~xor.pairs["pair_id"].isin(clean.pairs["pair_id"])]
     # 10 TyDi dev questions (bn 4, ko 6) occur in trans_data; one bn question is translated twice
     assert dropped["src"].nunique() == 10
@@ -202,7 +203,7 @@ def test_xor_tydi_excluding_tydi_dev_questions(tydi):
     assert set(dropped["src"]) <= {t.strip() for t in tydi.questions["text"]}
     # The general check (both sides, normalised) also drops 4 pairs whose English translation is an
     # English dev question (fi 1, ja 1, ru 2): 15 in all.
-    conv = data.tydi_dev_overlap_free_translations()
+    conv = leakage.tydi_dev_overlap_free_translations()
     gone = xor.pairs[~xor.pairs["pair_id"].isin(conv.pairs["pair_id"])]
     assert len(gone) == 15 and set(dropped["pair_id"]) <= set(gone["pair_id"])
     extra = gone[~gone["pair_id"].isin(dropped["pair_id"])]
@@ -212,9 +213,13 @@ def test_xor_tydi_excluding_tydi_dev_questions(tydi):
 
 
 def test_normalize_question():
-    assert data.normalize_question("  Who  is\tX?\n") == data.normalize_question("who is x?") == "who is x?"
-    assert data.normalize_question("ＡＢＣ") == "abc"  # NFKC: full-width letters
-    assert data.normalize_question("Straße") == data.normalize_question("STRASSE")  # casefold
+    assert (
+        leakage.normalize_question("  Who  is\tX?\n")
+        == leakage.normalize_question("who is x?")
+        == "who is x?"
+    )
+    assert leakage.normalize_question("ＡＢＣ") == "abc"  # NFKC: full-width letters
+    assert leakage.normalize_question("Straße") == leakage.normalize_question("STRASSE")  # casefold
 
 
 def test_planted_evaluation_questions_are_dropped_from_alignment_pairs(xquad, tydi):
@@ -230,41 +235,41 @@ def test_planted_evaluation_questions_are_dropped_from_alignment_pairs(xquad, ty
             "tgt": ["A brand new sentence.", "x", ty.iloc[-1].lower(), xq["de/" + xid], "Hi"],
         }
     )  # fmt: skip
-    kept, dropped = data.without_evaluation_questions(pairs, ["xquad-r", "tydiqa-goldp"])
+    kept, dropped = leakage.without_evaluation_questions(pairs, ["xquad-r", "tydiqa-goldp"])
     assert list(kept["pair_id"]) == ["clean"]
     assert list(dropped["pair_id"]) == ["src-xquad", "tgt-tydi", "tgt-xquad-de", "both"]
     # Only the named evaluation sets count; texts given directly count as well.
-    kept, dropped = data.without_evaluation_questions(
+    kept, dropped = leakage.without_evaluation_questions(
         pairs, ["tydiqa-goldp"], questions=["a BRAND new sentence."]
     )
     assert list(dropped["pair_id"]) == ["clean", "tgt-tydi", "both"]
 
 
 def test_registry_and_summary(xquad, tydi):
-    assert set(data.RETRIEVAL_SETS) == {"xquad-r", "mlqa-r", "tydiqa-goldp"}
-    assert set(data.PARALLEL_SETS) == {"tatoeba", "xor-tydi"}
-    en = data.load_retrieval_set("xquad_r", languages=["en"])
+    assert set(loaders.RETRIEVAL_SETS) == {"xquad-r", "mlqa-r", "tydiqa-goldp"}
+    assert set(loaders.PARALLEL_SETS) == {"tatoeba", "xor-tydi"}
+    en = loaders.load_retrieval_set("xquad_r", languages=["en"])
     assert len(en.questions) == 1190 and en.name == "xquad-r"
-    assert len(data.load_parallel_set("xor-tydi", languages=["fi"]).pairs) == 4638
+    assert len(loaders.load_parallel_set("xor-tydi", languages=["fi"]).pairs) == 4638
     with pytest.raises(ValueError, match="unknown retrieval set 'squad'; valid names: xquad-r, mlqa-r"):
-        data.load_retrieval_set("squad")
+        loaders.load_retrieval_set("squad")
     with pytest.raises(ValueError, match="valid names: tatoeba, xor-tydi"):
-        data.load_parallel_set("xquad-r")
-    assert data.available_languages("mlqa-r") == sorted(MLQA_QUESTIONS)
-    table = data.summarize(xquad)
+        loaders.load_parallel_set("xquad-r")
+    assert loaders.available_languages("mlqa-r") == sorted(MLQA_QUESTIONS)
+    table = loaders.summarize(xquad)
     assert list(table.columns) == ["questions", "candidates", "golds_per_question"]
     assert table.loc["th", "candidates"] == 852 and table.loc["all", "questions"] == 11 * 1190
     assert table.loc["all", "golds_per_question"] == 11.0
-    assert data.summarize(tydi).loc["bn"].tolist() == [113, 105, 1.0]
-    assert data.summarize(data.load_tatoeba(["de"])).loc["de", "pairs"] == 1000
+    assert loaders.summarize(tydi).loc["bn"].tolist() == [113, 105, 1.0]
+    assert loaders.summarize(parallel.load_tatoeba(["de"])).loc["de", "pairs"] == 1000
 
 
 def test_returned_tables_are_private_copies(xquad):
-    a = data.load_xquad_r(languages=["en"])
+    a = lareqa.load_xquad_r(languages=["en"])
     a.questions.loc[0, "text"] = "mutated"
     a.candidates.loc[0, "text"] = "mutated"
     a.questions.at[1, "gold"] = ()
-    b = data.load_xquad_r(languages=["en"])
+    b = lareqa.load_xquad_r(languages=["en"])
     assert b.questions.loc[0, "text"] != "mutated" and b.candidates.loc[0, "text"] != "mutated"
     assert len(b.questions.loc[1, "gold"]) == 1
 
@@ -313,7 +318,7 @@ def tiny(tmp_path: Path) -> Path:
 
 
 def test_gold_rules_on_a_hand_made_set(tiny):
-    rs = data.load_xquad_r(tiny)
+    rs = lareqa.load_xquad_r(tiny)
     assert rs.languages == ["de", "en"]  # None = every language file present
     assert rs.candidates["cid"].tolist() == ["de/0", "de/1", "de/2", "en/0", "en/1", "en/2", "en/3", "en/4"]
     assert rs.candidates["paragraph"].tolist() == [
@@ -334,18 +339,18 @@ def test_gold_rules_on_a_hand_made_set(tiny):
         "en/q2": ("en/3",),
         "en/q3": ("en/4", "de/2"),
     }
-    dd = data.load_xquad_r(tiny, dedup_text=True)
+    dd = lareqa.load_xquad_r(tiny, dedup_text=True)
     assert _counts(dd.candidates) == {"de": 3, "en": 4}
     gold = dict(zip(dd.questions["qid"], dd.questions["gold"], strict=True))
     assert gold["en/q3"] == ("en/2", "de/2")  # the second "Same." was merged into the first
-    assert data.summarize(rs).loc["en"].tolist() == [3, 5, pytest.approx(5 / 3)]
+    assert loaders.summarize(rs).loc["en"].tolist() == [3, 5, pytest.approx(5 / 3)]
 
 
 def test_cache_sees_rewritten_files(tiny):
-    assert len(data.load_xquad_r(tiny, ["de"]).candidates) == 3
+    assert len(lareqa.load_xquad_r(tiny, ["de"]).candidates) == 3
     path = tiny / "xquad-r" / "de.json"
     path.write_text(json.dumps(_squad([_para(["Eins."], [("q1", "?", 0)])])), encoding="utf-8")
-    assert len(data.load_xquad_r(tiny, ["de"]).candidates) == 1
+    assert len(lareqa.load_xquad_r(tiny, ["de"]).candidates) == 1
 
 
 # ---------------------------------------------------------------------------------------------- bad input
@@ -353,16 +358,16 @@ def test_cache_sees_rewritten_files(tiny):
 
 def test_missing_folders_and_files_name_the_path_and_the_fix(tmp_path, tiny):
     with pytest.raises(DataFolderError, match="No dataset folder found"):
-        data.load_xquad_r(tmp_path / "nowhere")
+        lareqa.load_xquad_r(tmp_path / "nowhere")
     with pytest.raises(
         DataFolderError, match=r"mlqa-r.*does not exist.*HYBRIDLIB_DATA.*hybridlib\.download mlqa-r"
     ):
-        data.load_mlqa_r(tiny)
+        lareqa.load_mlqa_r(tiny)
     with pytest.raises(DataFolderError, match=r"xquad-r/el\.json for language 'el' does not exist"):
-        data.load_xquad_r(tiny, ["el"])
+        lareqa.load_xquad_r(tiny, ["el"])
     (tmp_path / "empty" / "xquad-r").mkdir(parents=True)
     with pytest.raises(DataFolderError, match="no language file found"):
-        data.load_xquad_r(tmp_path / "empty")
+        lareqa.load_xquad_r(tmp_path / "empty")
 
 
 def test_unknown_language_lists_the_available_ones(tiny):
@@ -370,9 +375,9 @@ def test_unknown_language_lists_the_available_ones(tiny):
         ValueError,
         match=r"unknown language 'xx' for XQuAD-R; available: ar, de, el, en, es, hi, ru, th, tr, vi, zh",
     ):
-        data.load_xquad_r(tiny, ["en", "xx"])
+        lareqa.load_xquad_r(tiny, ["en", "xx"])
     with pytest.raises(ValueError, match="unknown language 'bn' for MLQA-R"):
-        data.load_mlqa_r(tiny, ["bn"])
+        lareqa.load_mlqa_r(tiny, ["bn"])
 
 
 @pytest.mark.parametrize(
@@ -401,7 +406,7 @@ def test_malformed_lareqa_files_raise_format_errors(tmp_path, content, message):
     bad = tmp_path / "xquad-r" / "en.json"
     bad.write_text(content, encoding="utf-8")
     with pytest.raises(DatasetFormatError, match=message) as err:
-        data.load_xquad_r(tmp_path)
+        lareqa.load_xquad_r(tmp_path)
     assert str(bad.resolve()) in str(err.value)
     assert isinstance(err.value, ValueError)
 
@@ -412,16 +417,16 @@ def test_misaligned_parallel_files_raise(tmp_path):
     (folder / "fi.txt").write_text("a\nb\nc\n", encoding="utf-8")
     (folder / "en.txt").write_text("A\nB\n", encoding="utf-8")
     with pytest.raises(DatasetFormatError, match=r"fi\.txt has 3 lines but .*en\.txt has 2"):
-        data.load_xor_tydi_translations(data_dir=tmp_path)
+        parallel.load_xor_tydi_translations(data_dir=tmp_path)
     (folder / "en.txt").write_text("A\n\nC", encoding="utf-8")  # no final newline; empty middle line
-    pairs = data.load_xor_tydi_translations(data_dir=tmp_path).pairs
+    pairs = parallel.load_xor_tydi_translations(data_dir=tmp_path).pairs
     assert pairs["pair_id"].tolist() == ["fi-en/0", "fi-en/2"] and pairs["tgt"].tolist() == ["A", "C"]
     tat = tmp_path / "tatoeba"
     tat.mkdir()
     (tat / "tatoeba.deu-eng.deu").write_text("x\ny\n", encoding="utf-8")
     (tat / "tatoeba.deu-eng.eng").write_text("x\n", encoding="utf-8")
     with pytest.raises(DatasetFormatError, match="line-aligned"):
-        data.load_tatoeba(data_dir=tmp_path)
+        parallel.load_tatoeba(data_dir=tmp_path)
 
 
 # ---------------------------------------------------------------------------------------------- languages
@@ -463,18 +468,18 @@ def _check_parallel_subset(full, sub) -> None:
 
 
 def test_mlqa_r_subset_keeps_whole_question_groups(mlqa):
-    sub = data.first_paragraphs(mlqa, 20)
+    sub = lareqa.first_paragraphs(mlqa, 20)
     _check_parallel_subset(mlqa, sub)
     assert sub.questions["xid"].nunique() == 91 and len(sub.questions) == 337
     assert len(sub.candidates) == 1637 and set(sub.questions["lang"]) == set(mlqa.languages)
     # Every language's first 20 paragraphs are in the pool.
-    first = data.first_paragraphs(mlqa, 20).candidates["paragraph"]
+    first = lareqa.first_paragraphs(mlqa, 20).candidates["paragraph"]
     assert all(f"{x}/{i}" in set(first) for x in mlqa.languages for i in range(20))
-    assert data.first_paragraphs(mlqa, None) is mlqa
+    assert lareqa.first_paragraphs(mlqa, None) is mlqa
 
 
 def test_xquad_r_subset_is_the_first_paragraphs_of_every_language(xquad):
-    sub = data.first_paragraphs(xquad, 20)
+    sub = lareqa.first_paragraphs(xquad, 20)
     _check_parallel_subset(xquad, sub)
     assert (sub.questions.groupby("lang").size() == 135).all() and len(sub.candidates) == 915
     assert set(sub.candidates["paragraph"].str.rsplit("/", n=1).str[-1].astype(int)) == set(range(20))

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from hybridlib.data.loaders import DatasetFormatError
+from hybridlib.data.files import DatasetFormatError
 from hybridlib.data.triples import read_triples_file
 from hybridlib.sampling.sampler import PairMeta
 

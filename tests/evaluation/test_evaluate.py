@@ -299,7 +299,7 @@ def test_cached_encode_reuses_and_misses_correctly(tmp_path):
 
 def test_setting_counts_on_the_real_lareqa_sets():
     """The paper's setting counts on the real data: 11/110/11 on XQuAD-R, 7/42/7 on MLQA-R."""
-    from hybridlib.data.loaders import load_mlqa_r, load_xquad_r
+    from hybridlib.data.lareqa import load_mlqa_r, load_xquad_r
 
     rng = np.random.default_rng(0)
     for rset, expected in ((load_xquad_r(), (11, 110, 11)), (load_mlqa_r(), (7, 42, 7))):

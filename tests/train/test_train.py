@@ -54,7 +54,7 @@ def test_training_rows_hold_text_only_and_metadata_stays_aside():
 
 
 def test_xor_tydi_alignment_data_has_no_tydi_dev_question():
-    from hybridlib.data.loaders import load_tydiqa_goldp
+    from hybridlib.data.tydi import load_tydiqa_goldp
 
     align = alignment_pairs(validate({"align_weight": 0.5, "align_data": "xor-tydi"}))
     dev = set(load_tydiqa_goldp().questions["text"].str.strip())

@@ -1,0 +1,139 @@
+"""Parallel (translation) sets as :class:`~hybridlib.data.schema.ParallelSet`: Tatoeba and the XOR-TyDi
+QA ``trans_data``.
+
+Both are line-aligned files; texts are whitespace-stripped and, by default, pairs with an empty side
+are dropped (XOR-TyDi ``ar-en`` has one line whose English side is empty). Where the files come from
+and how loads are cached: :mod:`hybridlib.data.files`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hybridlib.config import DataFolderError
+from hybridlib.data.files import (
+    DatasetFormatError,
+    LanguageRequest,
+    PathLike,
+    dataset_folder,
+    file_stamp,
+    fix_hint,
+    pick_languages,
+)
+from hybridlib.data.languages import XOR_TYDI_LANGUAGES, check_languages, to_iso1
+from hybridlib.data.schema import PARALLEL_COLUMNS, ParallelSet
+
+
+def _read_lines(path: Path) -> list[str]:
+    """Lines of a line-aligned file (``\\n`` only: texts may hold other Unicode line separators)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise DatasetFormatError(f"{path}: not valid UTF-8 ({err})") from err
+    if text.endswith("\n"):
+        text = text[:-1]
+    return [line.rstrip("\r") for line in text.split("\n")] if text else []
+
+
+def _aligned_pairs(src_path: Path, tgt_path: Path) -> list[tuple[int, str, str]]:
+    src, tgt = _read_lines(src_path), _read_lines(tgt_path)
+    if len(src) != len(tgt):
+        raise DatasetFormatError(
+            f"{src_path} has {len(src)} lines but {tgt_path} has {len(tgt)}: line-aligned files must match"
+        )
+    return [(i, s.strip(), t.strip()) for i, (s, t) in enumerate(zip(src, tgt, strict=True))]
+
+
+@functools.lru_cache(maxsize=16)
+def _load_parallel_cached(
+    name: str, files: tuple[tuple[str, str, str], ...], stamp: tuple[Any, ...]
+) -> pd.DataFrame:
+    """All pairs (nothing dropped) of ``files`` = ((src_lang, src path, en path), ...)."""
+    del stamp
+    rows = []
+    for lang, src, tgt in files:
+        for i, s, t in _aligned_pairs(Path(src), Path(tgt)):
+            rows.append((f"{lang}-en/{i}", lang, s, "en", t))
+    return pd.DataFrame(rows, columns=list(PARALLEL_COLUMNS))
+
+
+def _finish_parallel(
+    name: str,
+    files: list[tuple[str, Path, Path]],
+    drop_empty: bool,
+    exclude: Iterable[str] = (),
+) -> ParallelSet:
+    key = tuple((lang, str(s.resolve()), str(t.resolve())) for lang, s, t in files)
+    pairs = _load_parallel_cached(name, key, file_stamp(p for _, s, t in files for p in (s, t)))
+    keep = pd.Series(True, index=pairs.index)
+    if drop_empty:
+        keep &= (pairs["src"] != "") & (pairs["tgt"] != "")
+    drop = {str(x).strip() for x in exclude}
+    if drop:
+        keep &= ~pairs["src"].isin(drop)
+    return ParallelSet(name, pairs[keep].reset_index(drop=True))
+
+
+def tatoeba_codes(folder: Path) -> dict[str, str]:
+    """hybridlib code (639-1 where one exists) → the 639-3 code in the file names, sorted."""
+    codes = {}
+    for p in sorted(folder.glob("tatoeba.*-eng.eng")):
+        iso3 = p.name[len("tatoeba.") :].split("-eng.")[0]
+        codes[to_iso1(iso3)] = iso3
+    return dict(sorted(codes.items()))
+
+
+def load_tatoeba(
+    languages: LanguageRequest = None, data_dir: PathLike | None = None, *, drop_empty: bool = True
+) -> ParallelSet:
+    """Tatoeba (LASER v1 release): 1000 X↔English pairs per language, 112 languages.
+
+    ``languages`` takes ISO 639-1 or 639-3 codes (``"de"`` or ``"deu"``); ``src_lang`` is the 639-1
+    code where one exists, else the 639-3 code; ``tgt_lang`` is ``"en"``. Note that the English side
+    differs per language (each pair file was sampled separately).
+    """
+    folder = dataset_folder(data_dir, "tatoeba", "tatoeba")
+    codes = tatoeba_codes(folder)
+    if not codes:
+        raise DataFolderError(f"Tatoeba: no tatoeba.XXX-eng.eng file in {folder}. {fix_hint('tatoeba')}")
+    if isinstance(languages, str):
+        languages = [languages]
+    requested = None if languages is None else [to_iso1(x) for x in languages]
+    langs = check_languages(requested, list(codes), "Tatoeba")
+    files = []
+    for lang in langs:
+        iso3 = codes[lang]
+        src = folder / f"tatoeba.{iso3}-eng.{iso3}"
+        if not src.is_file():
+            raise DataFolderError(f"Tatoeba: file {src} does not exist. {fix_hint('tatoeba')}")
+        files.append((lang, src, folder / f"tatoeba.{iso3}-eng.eng"))
+    return _finish_parallel("tatoeba", files, drop_empty)
+
+
+def load_xor_tydi_translations(
+    languages: LanguageRequest = None,
+    exclude_questions: Iterable[str] = (),
+    data_dir: PathLike | None = None,
+    *,
+    drop_empty: bool = True,
+) -> ParallelSet:
+    """XOR-TyDi QA ``trans_data``: human English translations of TyDi QA *train* questions.
+
+    ``exclude_questions`` drops every pair whose non-English side equals one of the given texts
+    (both whitespace-stripped) — pass the questions you evaluate on so that none is trained on;
+    :func:`hybridlib.data.leakage.tydi_dev_overlap_free_translations` does it for TyDi QA GoldP dev.
+    """
+    check_languages(languages, XOR_TYDI_LANGUAGES, "XOR-TyDi trans_data")
+    folder = dataset_folder(data_dir, "xor-tydi", "xor-tydi") / "trans_data"
+
+    def files_of(lang: str) -> list[Path]:
+        return [folder / f"{lang}-en" / f"{lang}.txt", folder / f"{lang}-en" / "en.txt"]
+
+    langs = pick_languages(languages, XOR_TYDI_LANGUAGES, files_of, "XOR-TyDi trans_data", "xor-tydi")
+    files = [(lang, *files_of(lang)) for lang in langs]
+    return _finish_parallel("xor-tydi", [(x, s, t) for x, s, t in files], drop_empty, exclude_questions)
