@@ -10,7 +10,7 @@ import pytest
 from hybridlib.data import loaders as data
 from hybridlib.evaluation.run import training_languages
 from hybridlib.params import validate
-from hybridlib.train.run import alignment_pairs
+from hybridlib.train.inputs import alignment_pairs
 
 TYDI = {"ar", "bn", "en", "fi", "id", "ko", "ru", "sw", "te"}
 
