@@ -1,5 +1,5 @@
-"""Row 3: one training step — hybridlib's path (``SentenceTransformerTrainer`` configured as
-``hybridlib.train.run`` configures it) vs a bare PyTorch loop, on the same batch.
+"""Row 3: one training step — hybridlib's path (``SentenceTransformerTrainer`` with the arguments, model
+and loss of ``hybridlib.train.trainer``) vs a bare PyTorch loop, on the same batch.
 
 hybridlib's side runs the *real* trainer for ``repeats + 1`` steps on one fixed batch (a batch sampler
 that yields the same 32 indices every step) and times the interval between consecutive ``on_step_end``
@@ -8,7 +8,8 @@ with the prompts), MNRL forward and backward, gradient clipping (the trainer's d
 ``max_grad_norm=1.0``), the AdamW step, the LR scheduler and the callbacks. The first step is the
 warm-up. The bare loop gets the collator's tokenised tensors once and times forward (``AutoModel``,
 manual mean pooling, cosine × 20, cross-entropy) + backward + ``torch.optim.AdamW`` step + zero_grad.
-Both: fp32, frozen word embeddings, lr 3e-5, weight decay 0.01, train mode (dropout on).
+Both: the library's defaults (fp32, frozen word embeddings, lr 3e-5, weight decay 0.01, τ 0.05), train
+mode (dropout on).
 """
 
 from __future__ import annotations
@@ -21,12 +22,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bench.common import Sizes, Timing, non_embedding_params, time_repeats, training_pairs
+from hybridlib.params import Params, validate
 
 GOAL_RATIO = 1.1
-TEMPERATURE = 0.05
-LR = 3e-5
-WEIGHT_DECAY = 0.01
-WARMUP_RATIO = 0.1
 
 
 class SameBatchSampler:
@@ -44,49 +42,46 @@ class SameBatchSampler:
         return self.steps
 
 
-def _hybridlib_model(seq_len: int) -> Any:
-    from hybridlib.config import EMBEDDED_MODEL
-    from hybridlib.model.encoder import load_sentence_transformer, settings_for
-
-    model = load_sentence_transformer(
-        EMBEDDED_MODEL, settings=settings_for(EMBEDDED_MODEL, max_seq_length=seq_len), device="cpu"
+def training_params(batch_size: int, seq_len: int) -> Params:
+    """The library's parameters for the measured step: its defaults (embedded model, lr 3e-5, weight
+    decay 0.01, warm-up 0.1, τ 0.05, frozen word embeddings) at fp32, one batch of ``batch_size``."""
+    return validate(
+        {
+            "precision": "fp32",
+            "batch_size": batch_size,
+            "max_seq_length": seq_len,
+            "seed": 0,
+            "logging_steps": 5,
+        }
     )
-    model[0].auto_model.get_input_embeddings().weight.requires_grad_(False)  # freeze_embeddings
-    return model
 
 
-def build_trainer(model: Any, anchors: list[str], positives: list[str], steps: int, out_dir: str) -> Any:
-    """The trainer with ``hybridlib.train.run``'s arguments (fp32, CPU, single dataset, fixed batch)."""
+def fixed_batch_trainer(
+    params: Params, model: Any, anchors: list[str], positives: list[str], steps: int, out_dir: str
+) -> Any:
+    """The trainer with ``hybridlib.train.trainer``'s arguments and loss (CPU, single dataset), fed
+    one fixed batch ``steps`` times."""
     from datasets import Dataset
-    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers import SentenceTransformerTrainer
 
-    from hybridlib.config import EMBEDDED_MODEL
     from hybridlib.model.encoder import settings_for
     from hybridlib.train.losses import retrieval_loss
+    from hybridlib.train.trainer import training_arguments
 
-    settings = settings_for(EMBEDDED_MODEL)
-    args = SentenceTransformerTrainingArguments(
-        output_dir=out_dir,
+    settings = settings_for(params.model)
+    args = training_arguments(
+        params,
+        out_dir,
         max_steps=steps,
-        per_device_train_batch_size=len(anchors),
-        learning_rate=LR,
-        weight_decay=WEIGHT_DECAY,
-        warmup_steps=WARMUP_RATIO,
-        lr_scheduler_type="linear",
-        seed=0,
-        bf16=False,
-        use_cpu=True,
-        save_strategy="no",
-        logging_steps=5,
-        logging_first_step=True,
-        report_to="none",
+        device="cpu",
         disable_tqdm=True,
-        dataloader_drop_last=True,
         prompts={"anchor": settings.query_prefix, "positive": settings.passage_prefix},
         batch_sampler=functools.partial(SameBatchSampler, steps=steps),
     )
     dataset = Dataset.from_dict({"anchor": anchors, "positive": positives})
-    loss = retrieval_loss(model, temperature=TEMPERATURE)
+    loss = retrieval_loss(
+        model, temperature=params.temperature, cached_mini_batch=params.cached_loss_mini_batch
+    )
     return SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss)
 
 
@@ -111,11 +106,14 @@ def hybridlib_steps(
         def on_step_end(self, args, state, control, **kwargs):
             ends.append(time.perf_counter())
 
-    model = _hybridlib_model(seq_len)
+    from hybridlib.train.trainer import training_model
+
+    params = training_params(len(anchors), seq_len)
+    model = training_model(params, "cpu")
     if on_loaded is not None:
         on_loaded()
     with tempfile.TemporaryDirectory(prefix="bench-train-") as out_dir:
-        trainer = build_trainer(model, anchors, positives, steps, out_dir)
+        trainer = fixed_batch_trainer(params, model, anchors, positives, steps, out_dir)
         trainer.remove_callback(PrinterCallback)  # its per-log dict prints would clutter the report
         trainer.add_callback(StepClock())
         trainer.train()
@@ -154,8 +152,11 @@ def bare_loop(
     model.train()
     if on_loaded is not None:
         on_loaded()
+    defaults = validate({})  # the library's optimiser and loss settings
     opt = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad], lr=LR, weight_decay=WEIGHT_DECAY
+        [p for p in model.parameters() if p.requires_grad],
+        lr=defaults.learning_rate,
+        weight_decay=defaults.weight_decay,
     )
     inputs = [{k: f[k] for k in ("input_ids", "attention_mask") if k in f} for f in features]
 
@@ -167,7 +168,7 @@ def bare_loop(
 
     def step() -> None:
         q, p = embed(inputs[0]), embed(inputs[1])
-        scores = q @ p.T / TEMPERATURE
+        scores = q @ p.T / defaults.temperature
         loss = F.cross_entropy(scores, torch.arange(len(q)))
         loss.backward()
         opt.step()

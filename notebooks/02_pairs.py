@@ -39,7 +39,7 @@ P = hp.from_notebook(globals(), _before)
 from hybridlib.analysis.plots import pair_count_heatmap
 from hybridlib.config import figures_dir as figures
 from hybridlib.pairs import pair_counts
-from hybridlib.train.run import training_pairs
+from hybridlib.train.inputs import training_pairs
 
 # %%
 # The trainer's own pair tables: every training set, mono and cross pairs (the sampler picks rows).

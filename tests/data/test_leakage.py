@@ -11,7 +11,7 @@ from hybridlib.data import lareqa, leakage, loaders, parallel
 from hybridlib.data.schema import ParallelSet
 from hybridlib.evaluation.run import training_languages
 from hybridlib.params import validate
-from hybridlib.train.run import alignment_pairs
+from hybridlib.train.inputs import alignment_pairs
 
 TYDI = {"ar", "bn", "en", "fi", "id", "ko", "ru", "sw", "te"}
 

@@ -11,15 +11,9 @@ import pytest
 from transformers import TrainerCallback
 
 from hybridlib.params import validate
-from hybridlib.train.run import (
-    ALIGN_SET,
-    TrainingDivergedError,
-    _callbacks,
-    alignment_pairs,
-    build_datasets,
-    train,
-    training_pairs,
-)
+from hybridlib.train.callbacks import TrainingDivergedError, TrainingRecord, training_callbacks
+from hybridlib.train.inputs import ALIGN_SET, alignment_pairs, build_datasets, training_pairs
+from hybridlib.train.run import last_checkpoint, train
 
 TINY = {
     "batch_size": 4,
@@ -63,7 +57,8 @@ def test_xor_tydi_alignment_data_has_no_tydi_dev_question():
 
 
 def test_loss_guard_stops_on_nan_and_explosion():
-    guard = _callbacks([])[0]
+    record = TrainingRecord()
+    guard = training_callbacks(record)[0]
 
     class State:
         global_step = 3
@@ -71,8 +66,9 @@ def test_loss_guard_stops_on_nan_and_explosion():
     guard.on_log(None, State, None, logs={"loss": 1.0})
     with pytest.raises(TrainingDivergedError, match="exploded"):
         guard.on_log(None, State, None, logs={"loss": 50.0})
+    assert list(record.log()["loss"]) == [1.0, 50.0]  # recorded before stopping
     with pytest.raises(TrainingDivergedError, match="nan"):
-        _callbacks([])[0].on_log(None, State, None, logs={"loss": math.nan})
+        training_callbacks(TrainingRecord())[0].on_log(None, State, None, logs={"loss": math.nan})
 
 
 class StopAt(TrainerCallback):
@@ -94,7 +90,10 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         train(params, run_dir=tmp_path / "killed", extra_callbacks=[StopAt(3)])
-    assert (tmp_path / "killed" / "checkpoints" / "checkpoint-2").is_dir()
+    assert (
+        last_checkpoint(tmp_path / "killed" / "checkpoints")
+        == tmp_path / "killed" / "checkpoints" / "checkpoint-2"
+    )
     assert not (tmp_path / "killed" / "model").exists()
     resumed = train(params, run_dir=tmp_path / "killed")
     assert resumed.steps == 4
@@ -150,16 +149,16 @@ def test_gradient_checkpointing_parameter_reaches_the_encoder(tmp_path, enabled)
 
 def test_exact_counts_and_same_qa_batches_over_several_epochs(tmp_path, monkeypatch):
     """hybrid vs hybrid+align over 2+ sampler epochs whose length is no multiple of align_every."""
-    import hybridlib.train.run as train_module
+    import hybridlib.train.trainer as trainer_module
     from hybridlib.sampling.sampler import LanguageBatchSampler
 
-    full_pairs = train_module.training_pairs
+    full_pairs = trainer_module.training_pairs
 
     def few_questions(params):  # 8 questions: a 4-batch epoch (2 mono + 2 X-Y) at batch size 4
         out = full_pairs(params)
         return {k: t[t["xid"].isin(sorted(t["xid"].unique())[:8])] for k, t in out.items()}
 
-    monkeypatch.setattr(train_module, "training_pairs", few_questions)
+    monkeypatch.setattr(trainer_module, "training_pairs", few_questions)
     seen: list[tuple[str, tuple[int, ...]]] = []
 
     def recording_iter(self):  # what the sampler hands the trainer, with each batch's kind
@@ -204,3 +203,21 @@ def test_exact_counts_and_same_qa_batches_over_several_epochs(tmp_path, monkeypa
     np.testing.assert_allclose(log["loss"], log["qa_loss"].fillna(log["align_loss"]), rtol=1e-5)
     written = pd.read_csv(result.run_dir / "train_log.csv")
     assert {"loss", "qa_loss", "align_loss"} <= set(written.columns)
+
+
+def test_resume_record_keeps_the_curve_and_counts_up_to_the_checkpoint(tmp_path):
+    log_path = tmp_path / "train_log.csv"
+    record = TrainingRecord(log_path)
+    for step in (1, 2, 3):
+        record.add(step, float(step), 1e-5)
+    checkpoint = tmp_path / "checkpoints" / "checkpoint-2"
+    checkpoint.mkdir(parents=True)
+    (tmp_path / "checkpoints" / "checkpoint-10-tmp").mkdir()  # not a checkpoint name: ignored
+    (checkpoint / "batch_counts.json").write_text('{"qa_batches": 2, "align_batches": 1}')
+    assert last_checkpoint(tmp_path / "checkpoints") == checkpoint
+    assert last_checkpoint(tmp_path / "missing") is None
+
+    resumed = TrainingRecord(log_path)
+    resumed.resume_from(checkpoint)
+    assert list(resumed.log()["step"]) == [1, 2]
+    assert resumed.counts() == {"qa_batches": 2, "align_batches": 1}

@@ -1,0 +1,101 @@
+"""Training inputs: the pair tables of the QA sets, the alignment pairs and the trainer's datasets.
+
+    pairs per training set ──► DatasetDict {set: (anchor, positive[, negative]), "align": (anchor, positive)}
+
+Metadata (ids, languages) never enters the training rows: sentence-transformers feeds every
+non-label column to the loss. It travels to the sampler as side arrays (``PairMeta``) in dataset order.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from hybridlib.params import Params
+
+#: The dataset (and loss) name of the alignment pairs beside the QA sets.
+ALIGN_SET = "align"
+
+
+def training_pairs(params: Params) -> dict[str, pd.DataFrame]:
+    """Pair tables (mono + cross) of every training set; the sampler decides which rows it uses."""
+    from hybridlib.data.loaders import load_retrieval_set
+    from hybridlib.pairs import build_pairs
+
+    out = {}
+    for name in params.train_sets:
+        rset = load_retrieval_set(name, data_dir=params.data_dir, languages=params.train_languages)
+        out[name] = build_pairs(rset, hard_negatives=params.hard_negatives, seed=params.seed)
+    return out
+
+
+def alignment_pairs(params: Params) -> pd.DataFrame:
+    """Parallel sentences for the alignment objective (``pair_id, src_lang, src, tgt_lang, tgt``).
+
+    ``xor-tydi``: XOR-TyDi human translations of TyDi *train* questions. ``tatoeba``: LASER's
+    Tatoeba pairs (default languages: the TyDi QA languages other than English). ``train-questions``:
+    the training sets' own parallel questions (two languages of one question id), i.e. no new
+    languages. Whatever the source, every pair whose source or target text equals a question of any
+    set in ``eval_sets`` (:func:`hybridlib.data.leakage.without_evaluation_questions`: NFKC, casefold,
+    whitespace collapsed) is dropped (no test leakage); how many is printed and kept in
+    ``attrs["dropped_eval_questions"]`` of the returned table.
+    """
+    from hybridlib.data import leakage, loaders
+
+    if params.align_data == "xor-tydi":
+        raw = loaders.load_xor_tydi_translations(params.align_languages, data_dir=params.data_dir).pairs
+    elif params.align_data == "tatoeba":
+        langs = params.align_languages or ["ar", "bn", "fi", "id", "ko", "ru", "sw", "te"]
+        raw = loaders.load_tatoeba(langs, data_dir=params.data_dir).pairs
+    else:
+        frames = []
+        for name in params.train_sets:
+            qs = loaders.load_retrieval_set(
+                name, data_dir=params.data_dir, languages=params.train_languages
+            ).questions
+            first = qs.drop_duplicates("xid")[["xid", "lang", "text"]]
+            other = qs.merge(first, on="xid", suffixes=("", "_src"))
+            other = other[other["lang"] != other["lang_src"]]
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "pair_id": name + "/" + other["xid"],
+                        "src_lang": other["lang_src"].to_numpy(),
+                        "src": other["text_src"].to_numpy(),
+                        "tgt_lang": other["lang"].to_numpy(),
+                        "tgt": other["text"].to_numpy(),
+                    }
+                )
+            )
+        raw = pd.concat(frames, ignore_index=True)
+    kept, dropped = leakage.without_evaluation_questions(raw, params.eval_sets, data_dir=params.data_dir)
+    print(
+        f"alignment data {params.align_data}: {len(kept)} pairs kept, {len(dropped)} dropped because a "
+        f"side equals a question of the evaluation sets {', '.join(params.eval_sets)}"
+    )
+    kept.attrs["dropped_eval_questions"] = len(dropped)
+    return kept
+
+
+def build_datasets(params: Params, pairs: dict[str, pd.DataFrame], align: pd.DataFrame | None):
+    """``DatasetDict`` of text-only rows, the sampler metadata in the same order, and the prompts."""
+    from datasets import Dataset, DatasetDict
+
+    from hybridlib.model.encoder import settings_for
+    from hybridlib.pairs import training_frame
+    from hybridlib.sampling.sampler import PairMeta
+
+    settings = settings_for(params.model)
+    q, p = settings.query_prefix, settings.passage_prefix
+    parts, metas, prompts = {}, {}, {}
+    for name, table in pairs.items():
+        rows = training_frame(table).rename(columns={"query": "anchor"})
+        parts[name] = Dataset.from_pandas(rows, preserve_index=False)
+        metas[name] = PairMeta.from_pairs(table, name=name)
+        prompts[name] = {"anchor": q, "positive": p, "negative": p}
+    if align is not None:
+        rows = pd.DataFrame({"anchor": align["src"].to_numpy(), "positive": align["tgt"].to_numpy()})
+        parts[ALIGN_SET] = Dataset.from_pandas(rows, preserve_index=False)
+        metas[ALIGN_SET] = PairMeta.from_parallel(align, name=ALIGN_SET)
+        # Both sides are questions/sentences of the same kind: the symmetric "query: " prefix.
+        prompts[ALIGN_SET] = {"anchor": q, "positive": q}
+    return DatasetDict(parts), metas, prompts
