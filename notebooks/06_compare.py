@@ -139,7 +139,7 @@ key
 # ## Answers, read from the tables above
 
 # %%
-from hybridlib.analysis.tables import research_answers
+from hybridlib.analysis.answers import research_answers
 from hybridlib.io import write_text
 
 answers = research_answers(results, sig)

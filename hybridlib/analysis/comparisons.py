@@ -1,8 +1,8 @@
 """The research question's comparisons, defined once.
 
 Each :class:`Comparison` is one claim of the paper tested on our results: an arm against a baseline
-on one metric of one kind of dataset. The single-run answers (:func:`hybridlib.analysis.tables.
-research_answers`) and the over-seeds table (:func:`hybridlib.analysis.tables.seed_comparisons`) both
+on one metric of one kind of dataset. The single-run answers (:func:`hybridlib.analysis.answers.
+research_answers`) and the over-seeds table (:func:`hybridlib.analysis.answers.seed_comparisons`) both
 read them from :data:`COMPARISONS`.
 """
 

@@ -6,10 +6,10 @@
 * **Seeds** (``make seeds``, ``python -m hybridlib.sweep seeds``): the whole pipeline once per seed,
   then mean ± std per arm and metric. The main run (``make run``) *is* the run of its own seed; every
   other seed lives beside it in ``<run_dir>/seed<N>`` (see :func:`seed_params`). The research
-  comparisons over seeds (:func:`hybridlib.analysis.tables.seed_comparisons`) are one estimate per comparison:
-  the mean difference with a two-level bootstrap interval (seeds, then question clusters, from every
-  seed run's per-query arrays, :func:`seed_vectors`). An arm evaluated with the same model in every
-  seed (zero-shot) is shown once, "(one model)", not as a spread of 0 over n seeds.
+  comparisons over seeds (:func:`hybridlib.analysis.answers.seed_comparisons`) are one estimate per
+  comparison: the mean difference with a two-level bootstrap interval (seeds, then question clusters,
+  from every seed run's per-query arrays, :func:`seed_vectors`). An arm evaluated with the same model in
+  every seed (zero-shot) is shown once, "(one model)", not as a spread of 0 over n seeds.
 
 Trained models are found through their training identity (``hybridlib.train.identity.train_dir``; a finished
 run of the same identity is reused by ``hybridlib.train.run.train``), the one mechanism for the pipeline,
@@ -150,7 +150,8 @@ def seed_vectors(params: Params, seeds: Sequence[int]) -> dict[int, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from hybridlib.analysis.tables import seed_answers, seed_comparisons, write_table
+    from hybridlib.analysis.answers import seed_answers, seed_comparisons
+    from hybridlib.analysis.tables import write_table
     from hybridlib.config import REPO_ROOT, figures_dir
     from hybridlib.io import write_text
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from sample_results import RESULTS
 
+from hybridlib.analysis.answers import seed_answers, seed_comparisons
 from hybridlib.analysis.seeds import mean_std, mean_std_table, seed_long, seeds_table, summary_metrics
-from hybridlib.analysis.tables import seed_answers, seed_comparisons
 from hybridlib.experiment.sweep import alpha_sweep, seed_params
 from hybridlib.params import load_yaml
 
