@@ -140,6 +140,22 @@ def seed_cluster_bootstrap(
     _check_interval_args(confidence, resamples)
     if not diffs:
         raise ValueError("seed_cluster_bootstrap needs at least one seed")
+    sums, counts = _seed_cluster_sums(diffs)
+    n_cl = sums.shape[1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_seed = sums.sum(axis=1) / counts.sum(axis=1)
+    nan = float("nan")
+    if n_cl == 0 or np.isnan(per_seed).any():
+        return SeedBootstrap(nan, nan, nan, per_seed, int(n_cl))
+    stats = _two_level_replicates(sums, counts, resamples=resamples, seed=seed)
+    low, high = _percentiles(stats[~np.isnan(stats)], confidence)
+    return SeedBootstrap(float(per_seed.mean()), low, high, per_seed, int(n_cl))
+
+
+def _seed_cluster_sums(diffs: Sequence[tuple[ArrayLike, ArrayLike]]) -> tuple[np.ndarray, np.ndarray]:
+    """``(sums, counts)``, each ``(seeds, clusters)``: per seed of :func:`seed_cluster_bootstrap`'s
+    ``diffs``, the sum and number of its non-NaN differences in each cluster of the union of the seeds'
+    cluster ids (matched by id, in sorted order)."""
     prepared = []
     for k, (d, clusters) in enumerate(diffs):
         arr = as_vector(d, f"diffs[{k}]")
@@ -159,12 +175,13 @@ def seed_cluster_bootstrap(
         offset += arr.size
         sums[k] = np.bincount(codes, weights=arr, minlength=n_cl)
         counts[k] = np.bincount(codes, minlength=n_cl)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per_seed = sums.sum(axis=1) / counts.sum(axis=1)
-    nan = float("nan")
-    if n_cl == 0 or np.isnan(per_seed).any():
-        return SeedBootstrap(nan, nan, nan, per_seed, int(n_cl))
+    return sums, counts
 
+
+def _two_level_replicates(sums: np.ndarray, counts: np.ndarray, *, resamples: int, seed: int) -> np.ndarray:
+    """The ``resamples`` replicate statistics of :func:`seed_cluster_bootstrap` (NaN where no drawn seed
+    has a row in the drawn clusters), from the per-seed cluster ``sums`` and ``counts``."""
+    n_seeds, n_cl = sums.shape
     rng = np.random.default_rng(seed)
     stats = np.empty(resamples, dtype=np.float64)
     for start, stop in chunk_ranges(resamples, n_cl * n_seeds):
@@ -178,5 +195,4 @@ def seed_cluster_bootstrap(
         stats[start:stop] = np.nansum(weight * seed_means, axis=1) / np.sum(
             weight * ~np.isnan(seed_means), axis=1
         )
-    low, high = _percentiles(stats[~np.isnan(stats)], confidence)
-    return SeedBootstrap(float(per_seed.mean()), low, high, per_seed, int(n_cl))
+    return stats

@@ -17,7 +17,7 @@ Why clusters, NaN handling and memory bounds: :mod:`hybridlib.analysis.stats`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -82,6 +82,8 @@ def paired_permutation_test(
     smallest attainable p is ``2 / 2**C`` (exact) — few clusters cannot give small p, however many rows.
 
     ``exact=False`` forces Monte Carlo, ``exact=True`` forces enumeration (``C ≤ 24``).
+
+    Long because this docstring is the test's definition, kept whole; the counting is in helpers.
     """
     a_arr, b_arr = as_vector(a, "a"), as_vector(b, "b")
     if a_arr.shape != b_arr.shape:
@@ -108,28 +110,45 @@ def paired_permutation_test(
     if use_exact and n_units > _MAX_EXACT_N:
         raise ValueError(f"exact enumeration is limited to {_MAX_EXACT_N} sign-flipped units, got {n_units}")
 
-    # sum(s * d) with s = 1 − 2·bits  ==  total − 2 · (bits @ d): one float matrix-vector product per chunk
-    count = 0
     if use_exact:
         n_perm = 2**n_units
-        shifts = np.arange(n_units, dtype=np.int64)
-        for start, stop in chunk_ranges(n_perm, n_units):
-            codes = np.arange(start, stop, dtype=np.int64)
-            bits = ((codes[:, None] >> shifts) & 1).astype(np.float64)
-            count += int((np.abs(total - 2.0 * (bits @ d)) >= threshold).sum())
-        p_value = count / n_perm
+        p_value = _count_exact(total, d, threshold) / n_perm
     else:
         n_perm = int(permutations)
-        rng = np.random.default_rng(seed)
-        for start, stop in chunk_ranges(n_perm, n_units):
-            # 8 fair sign bits per random byte: ~4x faster than drawing each bit with integers(0, 2)
-            packed = rng.integers(0, 256, size=(stop - start, (n_units + 7) // 8), dtype=np.uint8)
-            bits = np.unpackbits(packed, axis=1, count=n_units).astype(np.float64)
-            count += int((np.abs(total - 2.0 * (bits @ d)) >= threshold).sum())
-        p_value = (count + 1) / (n_perm + 1)
+        p_value = (_count_monte_carlo(total, d, threshold, n_perm, seed) + 1) / (n_perm + 1)
     return PermutationResult(
         mean_a, mean_b, mean_a - mean_b, float(p_value), n, n_perm, bool(use_exact), n_units
     )
+
+
+# Both counters: sum(s * d) with s = 1 − 2·bits  ==  total − 2 · (bits @ d), one float matrix-vector
+# product per chunk of sign vectors.
+
+
+def _count_exact(total: float, d: np.ndarray, threshold: float) -> int:
+    """How many of all ``2**len(d)`` sign vectors give ``|sum(s * d)| ≥ threshold``."""
+    n_units = d.size
+    count = 0
+    shifts = np.arange(n_units, dtype=np.int64)
+    for start, stop in chunk_ranges(2**n_units, n_units):
+        codes = np.arange(start, stop, dtype=np.int64)
+        bits = ((codes[:, None] >> shifts) & 1).astype(np.float64)
+        count += int((np.abs(total - 2.0 * (bits @ d)) >= threshold).sum())
+    return count
+
+
+def _count_monte_carlo(total: float, d: np.ndarray, threshold: float, permutations: int, seed: int) -> int:
+    """How many of ``permutations`` random sign vectors (drawn from ``seed``) give
+    ``|sum(s * d)| ≥ threshold``."""
+    n_units = d.size
+    count = 0
+    rng = np.random.default_rng(seed)
+    for start, stop in chunk_ranges(permutations, n_units):
+        # 8 fair sign bits per random byte: ~4x faster than drawing each bit with integers(0, 2)
+        packed = rng.integers(0, 256, size=(stop - start, (n_units + 7) // 8), dtype=np.uint8)
+        bits = np.unpackbits(packed, axis=1, count=n_units).astype(np.float64)
+        count += int((np.abs(total - 2.0 * (bits @ d)) >= threshold).sum())
+    return count
 
 
 def holm_adjust(p_values: ArrayLike) -> np.ndarray:
@@ -186,41 +205,14 @@ def compare_arms(
     if metric not in base:
         raise KeyError(f"metric {metric!r} not in baseline {baseline!r} (keys: {sorted(base)})")
     base_vals = as_vector(base[metric], f"{baseline}.{metric}")
-    base_qid = base.get("qid")
     if "cluster" not in base:
         raise ValueError(f"baseline {baseline!r} {MISSING_CLUSTERS}")
     clusters = np.asarray(base["cluster"])
 
     rows = []
     for arm, arrays in per_query.items():
-        if metric not in arrays:
-            raise KeyError(f"metric {metric!r} not in arm {arm!r} (keys: {sorted(arrays)})")
-        if "cluster" not in arrays:
-            raise ValueError(f"arm {arm!r} {MISSING_CLUSTERS}")
-        vals = as_vector(arrays[metric], f"{arm}.{metric}")
-        if vals.shape != base_vals.shape:
-            raise ValueError(
-                f"arm {arm!r} has {vals.size} {metric} values but baseline {baseline!r} has {base_vals.size}"
-            )
-        qid = arrays.get("qid")
-        if qid is not None and base_qid is not None and not np.array_equal(np.asarray(qid), base_qid):
-            raise ValueError(f"arm {arm!r} and baseline {baseline!r} are not aligned on the same qids")
-        if not np.array_equal(np.asarray(arrays["cluster"]), clusters):
-            raise ValueError(f"arm {arm!r} and baseline {baseline!r} have different cluster ids")
-        valid = ~np.isnan(vals)
-        paired = valid & ~np.isnan(base_vals)
-        own = paired if arm != baseline else valid
-        row = {
-            "arm": arm,
-            "n": int(valid.sum()),
-            "mean": float(vals[valid].mean()) if valid.any() else float("nan"),
-            "n_paired": int(paired.sum()),
-            "n_clusters": int(np.unique(clusters[own]).size),
-            "diff": float("nan"),
-            "diff_ci_low": float("nan"),
-            "diff_ci_high": float("nan"),
-            "p_value": float("nan"),
-        }
+        vals = _aligned_values(arrays, arm, metric, baseline=baseline, base=base, base_vals=base_vals)
+        row = _arm_counts(arm, vals, base_vals, clusters, is_baseline=arm == baseline)
         if arm != baseline:
             test = paired_permutation_test(
                 vals, base_vals, clusters=clusters, permutations=permutations, seed=seed
@@ -233,3 +225,52 @@ def compare_arms(
     frame = pd.DataFrame(rows).set_index("arm")
     frame["p_holm"] = holm_adjust(frame["p_value"].to_numpy())
     return frame
+
+
+def _aligned_values(
+    arrays: Mapping[str, ArrayLike],
+    arm: str,
+    metric: str,
+    *,
+    baseline: str,
+    base: Mapping[str, ArrayLike],
+    base_vals: np.ndarray,
+) -> np.ndarray:
+    """``arm``'s ``metric`` values, checked to hold clusters and to align row by row with the baseline's
+    (same length, same ``qid`` where both have them, same cluster ids); raises otherwise."""
+    if metric not in arrays:
+        raise KeyError(f"metric {metric!r} not in arm {arm!r} (keys: {sorted(arrays)})")
+    if "cluster" not in arrays:
+        raise ValueError(f"arm {arm!r} {MISSING_CLUSTERS}")
+    vals = as_vector(arrays[metric], f"{arm}.{metric}")
+    if vals.shape != base_vals.shape:
+        raise ValueError(
+            f"arm {arm!r} has {vals.size} {metric} values but baseline {baseline!r} has {base_vals.size}"
+        )
+    qid, base_qid = arrays.get("qid"), base.get("qid")
+    if qid is not None and base_qid is not None and not np.array_equal(np.asarray(qid), base_qid):
+        raise ValueError(f"arm {arm!r} and baseline {baseline!r} are not aligned on the same qids")
+    if not np.array_equal(np.asarray(arrays["cluster"]), np.asarray(base["cluster"])):
+        raise ValueError(f"arm {arm!r} and baseline {baseline!r} have different cluster ids")
+    return vals
+
+
+def _arm_counts(
+    arm: str, vals: np.ndarray, base_vals: np.ndarray, clusters: np.ndarray, *, is_baseline: bool
+) -> dict[str, Any]:
+    """The row of :func:`compare_arms` before testing: counts and mean, the difference columns NaN. The
+    baseline counts its own rows; another arm counts the rows it shares with the baseline."""
+    valid = ~np.isnan(vals)
+    paired = valid & ~np.isnan(base_vals)
+    own = valid if is_baseline else paired
+    return {
+        "arm": arm,
+        "n": int(valid.sum()),
+        "mean": float(vals[valid].mean()) if valid.any() else float("nan"),
+        "n_paired": int(paired.sum()),
+        "n_clusters": int(np.unique(clusters[own]).size),
+        "diff": float("nan"),
+        "diff_ci_low": float("nan"),
+        "diff_ci_high": float("nan"),
+        "p_value": float("nan"),
+    }
