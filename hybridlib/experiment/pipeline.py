@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridlib.config import REPO_ROOT, figures_dir, run_root
-from hybridlib.experiment.stages import KERNEL, NOTEBOOKS, build_stages
+from hybridlib.experiment.stages import KERNEL, NOTEBOOKS, Stage, build_stages
 from hybridlib.experiment.stamps import stage_fingerprint, stage_stamp
 from hybridlib.io import write_json
 from hybridlib.params import Params, load_yaml, parse_overrides
@@ -36,7 +36,6 @@ from hybridlib.provenance import machine_description
 
 def run(params: Params, *, force: bool = False, only: list[str] | None = None) -> dict[str, Any]:
     """Execute the DAG; returns (and writes to ``<run_dir>/pipeline.json``) what ran and how long."""
-    import papermill
     from tqdm.auto import tqdm
 
     root = run_root(params)
@@ -61,31 +60,7 @@ def run(params: Params, *, force: bool = False, only: list[str] | None = None) -
             report["stages"][stage.id] = {"status": "up to date" if done else "not selected"}
             continue
         tqdm.write(f"[{time.strftime('%H:%M:%S')}] {stage.id} ...")
-        out_nb = nb_dir / f"{stage.id}.ipynb"
-        partial = nb_dir / f"{stage.id}.running.ipynb"
-        t0 = time.perf_counter()
-        try:
-            papermill.execute_notebook(
-                str(NOTEBOOKS / f"{stage.notebook}.ipynb"),
-                str(partial),
-                parameters=stage.parameters,
-                kernel_name=KERNEL,
-                cwd=str(NOTEBOOKS),
-                progress_bar=False,
-            )
-        except Exception as err:
-            failed = nb_dir / f"{stage.id}.failed.ipynb"
-            if partial.exists():
-                os.replace(partial, failed)
-            raise RuntimeError(
-                f"stage {stage.id} failed: {err.__class__.__name__}: {str(err).strip().splitlines()[-1]}\n"
-                f"The executed notebook with the error is {failed}"
-            ) from err
-        os.replace(partial, out_nb)
-        seconds = time.perf_counter() - t0
-        missing = [str(p) for p in stage.outputs if not p.exists()]
-        if missing:
-            raise RuntimeError(f"stage {stage.id} ran but did not produce {missing}")
+        seconds = _execute_stage(stage, nb_dir)
         recorded = stage_fingerprint(stage, [stamps[d] for d in stage.deps])
         write_json(stamp_file, {"stamp": stamp, **recorded, "seconds": round(seconds, 1)})
         report["stages"][stage.id] = {"status": "ran", "seconds": round(seconds, 1)}
@@ -98,6 +73,43 @@ def run(params: Params, *, force: bool = False, only: list[str] | None = None) -
     )
     write_json(root / "pipeline.json", report)
     return report
+
+
+def _execute_stage(stage: Stage, nb_dir: Path) -> float:
+    """Run ``stage``'s notebook with papermill into ``nb_dir/<stage>.ipynb``; returns its seconds.
+
+    The notebook is written as ``<stage>.running.ipynb`` while it runs and renamed when done, so a kept
+    ``<stage>.ipynb`` is always a finished one; a failed run is kept as ``<stage>.failed.ipynb`` and
+    raises, as does a run that did not produce the stage's outputs.
+    """
+    import papermill
+
+    out_nb = nb_dir / f"{stage.id}.ipynb"
+    partial = nb_dir / f"{stage.id}.running.ipynb"
+    t0 = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(NOTEBOOKS / f"{stage.notebook}.ipynb"),
+            str(partial),
+            parameters=stage.parameters,
+            kernel_name=KERNEL,
+            cwd=str(NOTEBOOKS),
+            progress_bar=False,
+        )
+    except Exception as err:
+        failed = nb_dir / f"{stage.id}.failed.ipynb"
+        if partial.exists():
+            os.replace(partial, failed)
+        raise RuntimeError(
+            f"stage {stage.id} failed: {err.__class__.__name__}: {str(err).strip().splitlines()[-1]}\n"
+            f"The executed notebook with the error is {failed}"
+        ) from err
+    os.replace(partial, out_nb)
+    seconds = time.perf_counter() - t0
+    missing = [str(p) for p in stage.outputs if not p.exists()]
+    if missing:
+        raise RuntimeError(f"stage {stage.id} ran but did not produce {missing}")
+    return seconds
 
 
 def main(argv: list[str] | None = None) -> None:
