@@ -112,11 +112,37 @@ def build_pairs(
     q_keep = _check_languages(query_languages, sorted(questions["lang"].unique()), "query")
     p_keep = _check_languages(passage_languages, sorted(candidates["lang"].unique()), "passage")
 
+    rows, qids, golds = _pair_rows(
+        rset, q_keep, p_keep, want_mono="mono" in kinds, want_cross="cross" in kinds
+    )
+    pairs = pd.DataFrame(rows, columns=["xid", "group", "q_lang", "p_lang", "pid", "query", "positive"])
+    pairs["kind"] = [
+        "mono" if q == p else "cross"
+        for q, p in zip(pairs["q_lang"].tolist(), pairs["p_lang"].tolist(), strict=True)
+    ]
+    if hard_negatives:
+        pairs["negative"] = _hard_negatives(candidates, pairs["pid"].tolist(), qids, golds, seed)
+        pairs = pairs[[*PAIR_COLUMNS[:-1], "negative", "kind"]]
+    return pairs
+
+
+def _pair_rows(
+    rset: RetrievalSet,
+    q_keep: set[str] | None,
+    p_keep: set[str] | None,
+    *,
+    want_mono: bool,
+    want_cross: bool,
+) -> tuple[list[tuple[str, ...]], list[str], list[tuple[str, ...]]]:
+    """One row (xid, group, q_lang, p_lang, pid, query, positive) per kept (question, gold candidate),
+    with the question id and the question's golds of each row (for hard negatives).
+
+    Raises ``ValueError`` if a gold id is not a candidate of ``rset``.
+    """
+    questions, candidates = rset.questions, rset.candidates
     cand_lang = dict(zip(candidates["cid"].tolist(), candidates["lang"].tolist(), strict=True))
     cand_text = dict(zip(candidates["cid"].tolist(), candidates["text"].tolist(), strict=True))
     groups = _question_groups(questions)
-    want_mono, want_cross = "mono" in kinds, "cross" in kinds
-
     rows: list[tuple[str, ...]] = []
     qids: list[str] = []
     golds: list[tuple[str, ...]] = []
@@ -145,16 +171,7 @@ def build_pairs(
                 golds.append(tuple(gold))
     if missing:
         raise ValueError(f"{len(missing)} gold id(s) are not in {rset.name!r} candidates, e.g. {missing[:3]}")
-
-    pairs = pd.DataFrame(rows, columns=["xid", "group", "q_lang", "p_lang", "pid", "query", "positive"])
-    pairs["kind"] = [
-        "mono" if q == p else "cross"
-        for q, p in zip(pairs["q_lang"].tolist(), pairs["p_lang"].tolist(), strict=True)
-    ]
-    if hard_negatives:
-        pairs["negative"] = _hard_negatives(candidates, pairs["pid"].tolist(), qids, golds, seed)
-        pairs = pairs[[*PAIR_COLUMNS[:-1], "negative", "kind"]]
-    return pairs
+    return rows, qids, golds
 
 
 def _hard_negatives(

