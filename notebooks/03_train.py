@@ -77,6 +77,78 @@ from hybridlib.train.run import train
 out = train_dir(P)
 print("arm:", hp.arm_name(P), "->", out)
 
+# %% [markdown]
+# ## What the sampler feeds the trainer
+# `training_inputs` builds the training datasets and the batch sampler with the trainer's own factory
+# (`hybridlib.train.plan`), so these are the batches training runs. One epoch is `len(sampler)`
+# positions of the sampler's stream. Rows: the batch kind — `mono` (one language), `cross` (X-Y),
+# `multilingual` (mono pairs, languages mixed), `align` (parallel sentences, λ > 0). Columns: the pool
+# a batch is drawn from — its language, its language pair `q->p`, or `*` for mixed languages.
+
+# %%
+from hybridlib.train.plan import batch_counts, training_inputs
+from hybridlib.train.trainer import total_steps
+
+inputs = training_inputs(P)
+print(f"epoch 0: {len(inputs.sampler)} batches of {P.batch_size} pairs ({P.sampler}, alpha={P.alpha})")
+batch_counts(inputs.sampler.epoch_plan(0))
+
+# %% [markdown]
+# Every mono batch draws its language uniformly, whatever the languages' sizes: over the run's first
+# `max_steps` QA batches (the batches this notebook trains on), each language's share of the mono
+# batches is close to 1 / (number of languages), up to the randomness of the draws.
+
+# %%
+import pandas as pd
+from IPython.display import display
+
+run_plan = inputs.sampler.stream_plan(0, total_steps(P, with_alignment=inputs.with_alignment))
+run_counts = batch_counts(run_plan)
+print(f"the run: {P.max_steps} QA batches, {len(run_plan.kind)} batches in all")
+if "mono" in run_counts.index:
+    mono = run_counts.loc["mono"][lambda n: n > 0]
+    languages = {lang for pools in inputs.sampler.pools.values() for lang in pools.mono}
+    display(pd.DataFrame({"batches": mono, "share": mono / mono.sum(), "uniform": 1 / len(languages)}))
+run_counts
+
+# %% [markdown]
+# ## InfoNCE by hand, on the run's first QA batch
+# With anchors $a_i$ and candidates $c_j$ (the batch's positives $p_j$, then its hard negatives if any),
+# all L2-normalised, and temperature $\tau$:
+# $\mathcal{L} = \frac{1}{B}\sum_i \big[\log \sum_j e^{a_i \cdot c_j/\tau} - a_i \cdot p_i/\tau\big]$:
+# every other passage of the batch is a negative. Computed below in numpy from the untrained model's
+# embeddings, next to the library's loss (`retrieval_loss`: sentence-transformers'
+# `MultipleNegativesRankingLoss`) on the same batch, both in fp32; a mismatch stops the notebook.
+
+# %%
+import numpy as np
+import torch
+
+from hybridlib.train.losses import retrieval_loss
+from hybridlib.train.trainer import training_model
+
+first = int(np.flatnonzero(run_plan.kind != "aux")[0])
+name, rows = inputs.batch_rows(run_plan.batches[first])
+print(f"batch {first} of {name}: {run_plan.kind[first]}, pool {run_plan.pool[first]}")
+display(rows.head())
+texts = {column: [inputs.prompts[name][column] + text for text in rows[column]] for column in rows}
+encoder = training_model(P, "cpu").float().eval()
+
+unit = {}
+for column, batch_texts in texts.items():
+    embeddings = encoder.encode(batch_texts, batch_size=len(batch_texts), convert_to_numpy=True)
+    unit[column] = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+candidates = np.concatenate([unit[column] for column in texts if column != "anchor"])
+logits = unit["anchor"] @ candidates.T / P.temperature  # (B, candidates); the positive of row i is column i
+top = logits.max(axis=1)
+by_hand = float(np.mean(top + np.log(np.exp(logits - top[:, None]).sum(axis=1)) - np.diag(logits)))
+
+with torch.no_grad():
+    features = [encoder.preprocess(texts[column]) for column in texts]
+    library = float(retrieval_loss(encoder, temperature=P.temperature)(features, None))
+print(f"InfoNCE by hand {by_hand:.6f}   retrieval_loss {library:.6f}   difference {by_hand - library:.1e}")
+assert abs(by_hand - library) < 1e-5, (by_hand, library)
+
 # %%
 result = train(P, run_dir=out)
 print(json.dumps(json.loads((out / "summary.json").read_text()), indent=2))

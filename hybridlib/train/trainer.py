@@ -19,6 +19,7 @@ from typing import Any
 from hybridlib.params import Params
 from hybridlib.train.callbacks import LOG_FILE, TrainingRecord, training_callbacks
 from hybridlib.train.inputs import ALIGN_SET, alignment_pairs, build_datasets, training_pairs
+from hybridlib.train.plan import batch_sampler_factory
 
 #: Checkpoints of a run go to ``<run_dir>/checkpoints``.
 CHECKPOINT_DIR = "checkpoints"
@@ -41,8 +42,6 @@ def build_trainer(
     from sentence_transformers import SentenceTransformerTrainer
     from transformers import set_seed
 
-    from hybridlib.sampling.sampler import make_st_batch_sampler
-
     set_seed(params.seed)
     pairs = training_pairs(params)
     align = alignment_pairs(params) if params.align_weight > 0 else None
@@ -57,14 +56,7 @@ def build_trainer(
         max_steps=total_steps(params, with_alignment=align is not None),
         device=device,
         prompts=prompts,
-        multi_dataset_batch_sampler=make_st_batch_sampler(
-            metas,
-            sampler=params.sampler,
-            alpha=params.alpha,
-            seed=params.seed,
-            aux_dataset=ALIGN_SET if align is not None else None,
-            aux_every=params.align_every if align is not None else 0,
-        ),
+        multi_dataset_batch_sampler=batch_sampler_factory(params, metas, with_alignment=align is not None),
     )
     record = record if record is not None else TrainingRecord(Path(run_dir) / LOG_FILE)
     for name, loss in losses.items():
