@@ -6,4 +6,4 @@ The command-line entry point; the code is in :mod:`hybridlib.experiment.search_c
 from hybridlib.experiment.search_cli import main
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

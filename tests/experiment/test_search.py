@@ -142,3 +142,12 @@ def test_explore_parameters_are_validated():
         parameters_from_notebook({"kk": 3}, set())
     with pytest.raises(ParameterError, match="at least 1"):
         parameters_from_notebook({"k": 0}, set())
+
+
+def test_the_shell_command_exits_nonzero_on_bad_input(tmp_path):
+    import subprocess
+    import sys
+
+    command = ["-m", "hybridlib.search", "--run-dir", str(tmp_path / "missing"), "--arm", "hybrid", "q"]
+    proc = subprocess.run([sys.executable, *command], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "run `make run`" in proc.stderr
