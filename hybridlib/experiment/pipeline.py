@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hybridlib.config import REPO_ROOT, figures_dir, run_root
+from hybridlib.config import PIPELINE_REPORT, REPO_ROOT, figures_dir, run_root
 from hybridlib.experiment.stages import KERNEL, NOTEBOOKS, Stage, build_stages
 from hybridlib.experiment.stamps import stage_fingerprint, stage_stamp
 from hybridlib.io import write_json
@@ -71,7 +71,7 @@ def run(params: Params, *, force: bool = False, only: list[str] | None = None) -
         machine=machine_description(),
         params=params.to_dict(),
     )
-    write_json(root / "pipeline.json", report)
+    write_json(root / PIPELINE_REPORT, report)
     return report
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hybridlib.config import REPO_ROOT, figures_dir, run_root
+from hybridlib.config import PIPELINE_REPORT, REPO_ROOT, SUMMARY_FILE, TRAIN_LOG_FILE, figures_dir, run_root
 from hybridlib.experiment.stamps import stage_seconds
 from hybridlib.io import replace_between_markers
 from hybridlib.params import Params, load_yaml
@@ -70,7 +70,7 @@ def results_markdown(params: Params) -> str:
 
 def run_summary(params: Params) -> str:
     """When and where the default run last ran, how long its stages took, and how it computed."""
-    report = json.loads((run_root(params) / "pipeline.json").read_text())
+    report = json.loads((run_root(params) / PIPELINE_REPORT).read_text())
     seconds = stage_seconds(params)
     return (
         f"Default run (`make run`, seed {params.seed}): last invoked {report['finished']} on "
@@ -184,11 +184,11 @@ def training_time_table(params: Params) -> str:
             run = train_dir(arm_settings(params, arm))
         except ParameterError:  # zero-shot: no training run
             continue
-        summary = run / "summary.json"
+        summary = run / SUMMARY_FILE
         if not summary.is_file():
             continue
         s = json.loads(summary.read_text())
-        log_file = run / "train_log.csv"
+        log_file = run / TRAIN_LOG_FILE
         log = pd.read_csv(log_file) if log_file.is_file() else pd.DataFrame({"loss": [s.get("final_loss")]})
         losses = final_losses(log, alignment_steps=int(s["alignment_steps"]))
         rows.append(
@@ -210,8 +210,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--params", default="params/default.yaml")
     ns = parser.parse_args(argv)
     params = load_yaml(REPO_ROOT / ns.params)
-    if not (run_root(params) / "pipeline.json").is_file():
-        print(f"no {run_root(params) / 'pipeline.json'}: run `make run` first; README.md left alone")
+    if not (run_root(params) / PIPELINE_REPORT).is_file():
+        print(f"no {run_root(params) / PIPELINE_REPORT}: run `make run` first; README.md left alone")
         return
     if Path(params.figures_dir) != Path("figures"):  # other parameter sets keep their figures elsewhere
         print(f"README.md reports figures/ only; {ns.params} writes to {params.figures_dir}: left alone")

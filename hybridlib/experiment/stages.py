@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hybridlib.config import REPO_ROOT, figures_dir
+from hybridlib.config import REPO_ROOT, SUMMARY_FILE, figures_dir
 from hybridlib.evaluation.results import result_path
 from hybridlib.params import Params, arm_settings
 from hybridlib.train.identity import arm_model_path, train_dir
@@ -64,7 +64,7 @@ def build_stages(params: Params) -> list[Stage]:
                 f"03_train-{arm}",
                 "03_train",
                 _inject("03_train", p),
-                [train_dir(p) / "summary.json"],  # written last, after the model
+                [train_dir(p) / SUMMARY_FILE],  # written last, after the model
                 model=p.model,
             )
         )

@@ -19,7 +19,6 @@ import pandas as pd
 
 from hybridlib.io import write_json, write_text
 
-LOG_FILE = "train_log.csv"
 #: ``loss`` is the trainer's total objective; ``qa_loss`` the mean retrieval (InfoNCE) loss of the QA batches
 #: and ``align_loss`` the mean λ-weighted alignment loss (what was added to the objective) of the
 #: alignment batches since the previous row (empty when the window held none of that kind).

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hybridlib.config import run_root
+from hybridlib.config import MODEL_DIR, run_root
 from hybridlib.data.loaders import PARALLEL_FOLDERS
 from hybridlib.fingerprint import code_fingerprint, data_fingerprint, digest, model_fingerprint
 from hybridlib.params import Params, arm_settings, run_name, same_training
@@ -28,7 +28,7 @@ def arm_model_path(params: Params, arm: str) -> str:
     """Model to evaluate for ``arm``: the base model for zero-shot, else that arm's trained model."""
     if arm == "zero-shot":
         return params.model
-    return str(train_dir(arm_settings(params, arm)) / "model")
+    return str(train_dir(arm_settings(params, arm)) / MODEL_DIR)
 
 
 #: The module that runs training: the code part of the identity is its import closure.

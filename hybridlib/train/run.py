@@ -25,20 +25,14 @@ from typing import Any
 
 import pandas as pd
 
+from hybridlib.config import IDENTITY_FILE, MODEL_DIR, SUMMARY_FILE, TRAIN_LOG_FILE
 from hybridlib.io import write_json
 from hybridlib.params import Params, arm_name
 from hybridlib.provenance import provenance
-from hybridlib.train.callbacks import COUNTS_FILE, LOG_FILE, TrainingRecord
+from hybridlib.train.callbacks import COUNTS_FILE, TrainingRecord
 from hybridlib.train.identity import train_dir, training_identity
 from hybridlib.train.inputs import ALIGN_SET
 from hybridlib.train.trainer import CHECKPOINT_DIR, build_trainer
-
-#: What the model depends on (hybridlib.train.identity.training_identity); the folder name ends with its
-#: digest.
-IDENTITY_FILE = "identity.json"
-#: Written last: a folder holding it is a finished run.
-SUMMARY_FILE = "summary.json"
-MODEL_DIR = "model"
 
 
 @dataclass(frozen=True)
@@ -87,7 +81,7 @@ def train(
     write_json(run_dir / "params.json", {"arm": arm_name(params), **params.to_dict()})
 
     checkpoint = last_checkpoint(run_dir / CHECKPOINT_DIR) if resume and params.checkpoint_every else None
-    record = TrainingRecord(run_dir / LOG_FILE)
+    record = TrainingRecord(run_dir / TRAIN_LOG_FILE)
     if checkpoint is not None:
         record.resume_from(checkpoint)
     trainer = build_trainer(params, run_dir, record=record, extra_callbacks=extra_callbacks)
@@ -163,7 +157,7 @@ def _finished_run(run_dir: Path, identity: dict[str, Any]) -> TrainResult | None
     if _recorded_identity(run_dir) != _as_json(identity):
         return None
     summary = json.loads(summary_file.read_text())
-    log = pd.read_csv(run_dir / LOG_FILE) if (run_dir / LOG_FILE).is_file() else pd.DataFrame()
+    log = pd.read_csv(run_dir / TRAIN_LOG_FILE) if (run_dir / TRAIN_LOG_FILE).is_file() else pd.DataFrame()
     return TrainResult(run_dir, run_dir / MODEL_DIR, log, float(summary["seconds"]), int(summary["steps"]))
 
 
@@ -172,7 +166,7 @@ def _clear_other_identity(run_dir: Path, identity: dict[str, Any]) -> None:
     if recorded is None or recorded == _as_json(identity):
         return
     print(f"{run_dir}: holds a run of another training identity; clearing it")
-    for name in (SUMMARY_FILE, LOG_FILE, COUNTS_FILE, "params.json", IDENTITY_FILE):
+    for name in (SUMMARY_FILE, TRAIN_LOG_FILE, COUNTS_FILE, "params.json", IDENTITY_FILE):
         (run_dir / name).unlink(missing_ok=True)
     for name in (MODEL_DIR, CHECKPOINT_DIR, f".{MODEL_DIR}.tmp"):
         shutil.rmtree(run_dir / name, ignore_errors=True)

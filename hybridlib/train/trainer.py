@@ -16,8 +16,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from hybridlib.config import TRAIN_LOG_FILE
 from hybridlib.params import Params
-from hybridlib.train.callbacks import LOG_FILE, TrainingRecord, training_callbacks
+from hybridlib.train.callbacks import TrainingRecord, training_callbacks
 from hybridlib.train.inputs import ALIGN_SET, alignment_pairs, build_datasets, training_pairs
 from hybridlib.train.plan import batch_sampler_factory
 
@@ -58,7 +59,7 @@ def build_trainer(
         prompts=prompts,
         multi_dataset_batch_sampler=batch_sampler_factory(params, metas, with_alignment=align is not None),
     )
-    record = record if record is not None else TrainingRecord(Path(run_dir) / LOG_FILE)
+    record = record if record is not None else TrainingRecord(Path(run_dir) / TRAIN_LOG_FILE)
     for name, loss in losses.items():
         record.meter.attach(loss, "align" if name == ALIGN_SET else "qa")
     return SentenceTransformerTrainer(
