@@ -6,7 +6,6 @@ import datetime as dt
 import os
 import platform
 import statistics
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from hybridlib.provenance import cpu_model, git_state
 
 
 @dataclass(frozen=True)
@@ -135,16 +136,6 @@ def peak_rss_since_reset_mib() -> float:
     return _status_mib("VmHWM")
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def cpu_flags() -> list[str]:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -164,17 +155,9 @@ def usable_cores() -> int:
 
 
 def git_revision() -> str:
-    root = Path(__file__).resolve().parent.parent
-    try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return rev + ("-dirty" if dirty else "")
+    """Short commit, ``-dirty`` when code differs from it (the project's one git helper)."""
+    commit, dirty = git_state()
+    return "unknown" if commit is None else commit[:7] + ("-dirty" if dirty else "")
 
 
 def machine_info(threads: int) -> dict[str, Any]:
