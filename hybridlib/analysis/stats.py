@@ -11,7 +11,8 @@ result into one vector per setting).
 of one question (XQuAD-R: 11 rows per source question; MLQA-R: 2–7) share the pool, the golds and the
 content, so their paired differences are strongly correlated. Treating them as independent makes the
 test far too liberal (with a shared per-question effect and no true difference, a row-level sign-flip
-test rejects ~40 % at α = 0.05 on XQuAD-R-shaped data). Every test and interval therefore takes a
+test rejects many times more often than α on XQuAD-R-shaped data: the simulation in
+``tests/analysis/test_stats.py``). Every test and interval therefore takes a
 ``clusters`` array (the per-query ``cluster`` field: the shared question id for LAReQA sets, the row's
 own id for TyDi QA) and permutes / resamples *clusters* (:func:`cluster_sums`).
 

@@ -62,31 +62,6 @@ class ParallelSet:
     pairs: pd.DataFrame
 
 
-def _paragraph_index(paragraph: pd.Series) -> pd.Series:
-    return paragraph.str.rsplit("/", n=1).str[-1].astype(int)
-
-
-def first_paragraphs(rset: RetrievalSet, n: int | None) -> RetrievalSet:
-    """Keep the first ``n`` paragraphs of every language (by paragraph index) and the questions whose
-    own-language gold lies in them; golds are restricted to the kept pool.
-
-    Why: a smaller pool that stays parallel (XQuAD-R paragraph ``k`` is the same text in every
-    language), so every setting keeps its meaning on a CPU budget. ``None`` keeps everything.
-    """
-    if n is None:
-        return rset
-    cands = rset.candidates[_paragraph_index(rset.candidates["paragraph"]) < n].reset_index(drop=True)
-    kept = set(cands["cid"])
-    qs = rset.questions.copy()
-    own = [
-        next((g for g in gold if g.split("/", 1)[0] == lang), None)
-        for gold, lang in zip(qs["gold"], qs["lang"], strict=True)
-    ]
-    qs = qs[[g in kept for g in own]].copy()
-    qs["gold"] = [tuple(g for g in gold if g in kept) for gold in qs["gold"]]
-    return RetrievalSet(rset.name, qs.reset_index(drop=True), cands)
-
-
 def first_questions(rset: RetrievalSet, n: int | None) -> RetrievalSet:
     """Keep the first ``n`` questions of every language and only the candidates they point at
     (for TyDi QA, whose pool is the questions' own gold passages). ``None`` keeps everything."""

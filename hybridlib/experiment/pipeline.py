@@ -28,7 +28,7 @@ from typing import Any
 
 from hybridlib.config import PIPELINE_REPORT, REPO_ROOT, figures_dir, run_root
 from hybridlib.experiment.stages import KERNEL, NOTEBOOKS, Stage, build_stages
-from hybridlib.experiment.stamps import stage_fingerprint, stage_stamp
+from hybridlib.experiment.stamps import stage_fingerprint, stamp_of
 from hybridlib.io import write_json
 from hybridlib.params import Params, load_yaml, parse_overrides
 from hybridlib.provenance import machine_description
@@ -47,8 +47,9 @@ def run(params: Params, *, force: bool = False, only: list[str] | None = None) -
     report: dict[str, Any] = {"stages": {}}
     start = time.perf_counter()
     for stage in tqdm(stages, desc="pipeline", unit="stage"):
-        stamp = stage_stamp(stage, [stamps[d] for d in stage.deps])
-        stamps[stage.id] = stamp
+        # Computed once, before the stage runs: the stamp records the inputs it started from.
+        fingerprint = stage_fingerprint(stage, [stamps[d] for d in stage.deps])
+        stamp = stamps[stage.id] = stamp_of(fingerprint)
         stamp_file = stamps_dir / f"{stage.id}.json"
         done = (
             stamp_file.is_file()
@@ -61,8 +62,7 @@ def run(params: Params, *, force: bool = False, only: list[str] | None = None) -
             continue
         tqdm.write(f"[{time.strftime('%H:%M:%S')}] {stage.id} ...")
         seconds = _execute_stage(stage, nb_dir)
-        recorded = stage_fingerprint(stage, [stamps[d] for d in stage.deps])
-        write_json(stamp_file, {"stamp": stamp, **recorded, "seconds": round(seconds, 1)})
+        write_json(stamp_file, {"stamp": stamp, **fingerprint, "seconds": round(seconds, 1)})
         report["stages"][stage.id] = {"status": "ran", "seconds": round(seconds, 1)}
         tqdm.write(f"[{time.strftime('%H:%M:%S')}] {stage.id} done in {seconds:.0f} s")
     report.update(

@@ -46,9 +46,13 @@ def stage_fingerprint(stage: Stage, dep_stamps: list[str]) -> dict[str, Any]:
     }
 
 
+def stamp_of(fingerprint: Mapping[str, Any]) -> str:
+    """The stamp: sha256 of a :func:`stage_fingerprint`."""
+    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def stage_stamp(stage: Stage, dep_stamps: list[str]) -> str:
-    payload = json.dumps(stage_fingerprint(stage, dep_stamps), sort_keys=True, default=str).encode()
-    return hashlib.sha256(payload).hexdigest()
+    return stamp_of(stage_fingerprint(stage, dep_stamps))
 
 
 def stage_seconds(params: Params) -> dict[str, float]:

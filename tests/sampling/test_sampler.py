@@ -19,14 +19,17 @@ LANGS7 = ["ar", "de", "en", "es", "hi", "vi", "zh"]
 def mlqa_like(n_questions: int, langs=LANGS7, k_range=(2, 4), seed: int = 0, name: str = "") -> PairMeta:
     """All mono and cross pairs of questions that exist in k ∈ k_range languages (as build_pairs makes)."""
     rng = np.random.default_rng(seed)
-    xid, q, p = [], [], []
-    for x in range(n_questions):
-        present = rng.choice(langs, size=int(rng.integers(k_range[0], k_range[1] + 1)), replace=False)
-        for a in present:
-            for b in present:
-                xid.append(f"x{x}")
-                q.append(a)
-                p.append(b)
+    present = [
+        rng.choice(langs, size=int(rng.integers(k_range[0], k_range[1] + 1)), replace=False)
+        for _ in range(n_questions)
+    ]
+    return all_pairs(present, name)
+
+
+def all_pairs(present: list, name: str) -> PairMeta:
+    """Every (query, passage) language pair of each question ``x`` in its languages ``present[x]``."""
+    rows = [(f"x{x}", a, b) for x, langs in enumerate(present) for a in langs for b in langs]
+    xid, q, p = zip(*rows, strict=True)
     return PairMeta(np.array(xid), np.array(q), np.array(p), name)
 
 
@@ -118,15 +121,8 @@ def unequal_mlqa(n_questions: int, seed: int = 0, name: str = "") -> PairMeta:
     mono pools are very unequal (en ≈ 3-4x the others), and all mono + cross pairs of each question."""
     share = {"ar": 0.35, "de": 0.25, "es": 0.3, "hi": 0.3, "vi": 0.35, "zh": 0.3}
     rng = np.random.default_rng(seed)
-    xid, q, p = [], [], []
-    for x in range(n_questions):
-        present = ["en"] + [lang for lang, s in share.items() if rng.random() < s]
-        for a in present:
-            for b in present:
-                xid.append(f"x{x}")
-                q.append(a)
-                p.append(b)
-    return PairMeta(np.array(xid), np.array(q), np.array(p), name)
+    present = [["en"] + [lang for lang, s in share.items() if rng.random() < s] for _ in range(n_questions)]
+    return all_pairs(present, name)
 
 
 def longest_run(values: np.ndarray) -> int:
