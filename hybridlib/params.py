@@ -23,6 +23,11 @@ import yaml
 SAMPLERS = ("monolingual", "crosslingual", "multilingual", "hybrid")
 #: FAISS index kinds for the TREC run files (``hybridlib.retrieval.index``).
 INDEX_KINDS = ("flat", "ivf", "hnsw")
+#: What one optimiser step's batch is under N processes (``hybridlib.train.trainer.training_arguments``):
+#: ``per_process`` — every process draws its own ``batch_size`` batch from the sampler's stream (N
+#: batches per step); ``split`` — one sampler batch of ``batch_size`` rows per step, split into N equal
+#: parts (the one-process composition: one kind and language per step).
+GLOBAL_BATCHES = ("per_process", "split")
 #: The arms of the experiment: zero-shot (no fine-tuning), one per sampler, and hybrid + alignment.
 ARMS = ("zero-shot", "monolingual", "crosslingual", "multilingual", "hybrid", "hybrid+align")
 
@@ -75,6 +80,9 @@ class Params:
     gradient_checkpointing: bool = False
     checkpoint_every: int = 0
     logging_steps: int = 5
+    # --- several processes (torchrun / accelerate launch); no effect in one process
+    global_batch: str = "per_process"
+    gather_across_devices: bool = False
     # --- evaluation
     arm: str = "zero-shot"
     model_path: str | None = None
@@ -101,6 +109,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "sampler": SAMPLERS,
     "precision": ("auto", "fp32", "bf16"),
     "index": INDEX_KINDS,
+    "global_batch": GLOBAL_BATCHES,
     "align_data": ("xor-tydi", "tatoeba", "train-questions"),
 }
 
@@ -203,6 +212,13 @@ def _check_ranges(p: Params) -> None:
         raise ParameterError(f"temperature = {p.temperature} must be > 0")
     if any(not 0.0 <= a <= 1.0 for a in p.alphas):
         raise ParameterError(f"alphas = {p.alphas} must all lie in [0, 1]")
+    if p.gather_across_devices and p.global_batch != "split":
+        raise ParameterError(
+            "gather_across_devices=true makes every process's passages negatives of every other process's "
+            "queries, so the processes of a step must train on one batch of one kind and language: set "
+            "global_batch=split (with global_batch=per_process they hold different kinds, languages or "
+            "losses)"
+        )
     bad_arms = [a for a in p.arms if a not in ARMS]
     if bad_arms:
         raise ParameterError(f"unknown arm(s) {bad_arms}; choose from: {', '.join(ARMS)}")

@@ -79,9 +79,11 @@ def _changed(value):
     return value
 
 
-def test_every_training_parameter_changes_the_training_folder(data_root):
+def test_every_training_parameter_changes_the_training_folder(data_root, monkeypatch):
     """Learning rate, temperature, sequence length, warm-up, frozen embeddings, training languages,
-    align_every... — every field not declared evaluation-only is part of the identity."""
+    align_every... — every field not declared evaluation-only is part of the identity (the
+    multi-process settings under several processes: see the next test)."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
     base = arm_settings(Params(), "hybrid+align")
     ref = training_digest(base)
     special = {
@@ -92,6 +94,7 @@ def test_every_training_parameter_changes_the_training_folder(data_root):
         "train_sets": ["xquad-r"],
         "eval_sets": ["tydiqa-goldp"],
         "align_languages": ["bn", "fi"],
+        "global_batch": "split",
     }
     for f in dataclasses.fields(Params):
         if f.name in NOT_TRAINING:
@@ -103,6 +106,19 @@ def test_every_training_parameter_changes_the_training_folder(data_root):
         value = getattr(base, name)
         changed = dataclasses.replace(base, **{name: _changed(value) if value is not None else 3})
         assert training_digest(changed) == ref, name
+
+
+def test_multi_process_settings_name_another_model_only_under_several_processes(data_root, monkeypatch):
+    """One process: ``global_batch`` / ``gather_across_devices`` change nothing, so the identity (and the
+    folder the pipeline evaluates) is the one it was before they existed; N processes: N is part of it."""
+    base = arm_settings(Params(), "hybrid")
+    split = dataclasses.replace(base, global_batch="split", gather_across_devices=True)
+    alone = training_digest(base)
+    assert training_digest(split) == alone
+    assert "world_size" not in training_parameters(base)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert training_parameters(base)["world_size"] == 2
+    assert len({alone, training_digest(base), training_digest(split)}) == 3
 
 
 def test_settings_that_a_sampler_ignores_do_not_split_its_models(data_root):

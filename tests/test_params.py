@@ -179,6 +179,8 @@ _DEFAULT_RUN = {
     "gradient_checkpointing": False,
     "checkpoint_every": 0,
     "logging_steps": 5,
+    "global_batch": "per_process",
+    "gather_across_devices": False,
     "arm": "zero-shot",
     "model_path": None,
     "eval_sets": ["xquad-r", "tydiqa-goldp"],

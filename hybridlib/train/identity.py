@@ -15,6 +15,7 @@ from hybridlib.config import MODEL_DIR, run_root
 from hybridlib.data.loaders import PARALLEL_FOLDERS
 from hybridlib.fingerprint import code_fingerprint, data_fingerprint, digest, model_fingerprint
 from hybridlib.params import Params, arm_settings, run_name, same_training
+from hybridlib.train.processes import world_size
 
 
 def train_dir(params: Params) -> Path:
@@ -62,13 +63,16 @@ NOT_TRAINING = frozenset(
 
 
 _ALIGNMENT_ONLY = ("align_data", "align_languages", "align_every")
+#: Settings of several processes: they cannot change a single-process run.
+_MULTI_PROCESS_ONLY = ("global_batch", "gather_across_devices")
 
 
 def training_parameters(params: Params) -> dict[str, Any]:
     """The parameters that decide a trained model, in a canonical form: hybrid at α = 0 or 1 as the
     sampler it equals (:func:`hybridlib.params.same_training`), alignment settings only when λ > 0,
-    α only for the hybrid sampler, and the precision resolved for this machine (``auto`` means
-    different things on different CPUs)."""
+    α only for the hybrid sampler, the precision resolved for this machine (``auto`` means
+    different things on different CPUs), and the number of processes with their settings only when
+    there are several (a model trained by N processes is another model)."""
     from hybridlib.model.encoder import resolve_precision
 
     params = same_training(params)
@@ -76,6 +80,11 @@ def training_parameters(params: Params) -> dict[str, Any]:
     if params.align_weight <= 0:
         for key in _ALIGNMENT_ONLY:
             values.pop(key)
+    if world_size() == 1:
+        for key in _MULTI_PROCESS_ONLY:
+            values.pop(key)
+    else:
+        values["world_size"] = world_size()
     if params.sampler != "hybrid":
         values.pop("alpha")
     values["precision"] = resolve_precision(params.precision, _training_device())

@@ -38,18 +38,29 @@ class WeightedLoss(nn.Module):
         return getattr(self.loss, "citation", "")
 
 
-def retrieval_loss(model: Any, *, temperature: float, cached_mini_batch: int = 0) -> nn.Module:
-    """InfoNCE with in-batch negatives (the paper's objective)."""
+def retrieval_loss(
+    model: Any, *, temperature: float, cached_mini_batch: int = 0, gather_across_devices: bool = False
+) -> nn.Module:
+    """InfoNCE with in-batch negatives (the paper's objective). ``gather_across_devices``: under N
+    processes, every query is scored against the passages of all N processes' batches (N × batch
+    candidates, gradients flowing back to each process), not only its own process's batch."""
     from sentence_transformers.sentence_transformer import losses
 
     if cached_mini_batch > 0:
         return losses.CachedMultipleNegativesRankingLoss(
-            model, scale=1.0 / temperature, mini_batch_size=cached_mini_batch
+            model,
+            scale=1.0 / temperature,
+            mini_batch_size=cached_mini_batch,
+            gather_across_devices=gather_across_devices,
         )
-    return losses.MultipleNegativesRankingLoss(model, scale=1.0 / temperature)
+    return losses.MultipleNegativesRankingLoss(
+        model, scale=1.0 / temperature, gather_across_devices=gather_across_devices
+    )
 
 
-def alignment_loss(model: Any, *, weight: float, temperature: float) -> nn.Module:
+def alignment_loss(
+    model: Any, *, weight: float, temperature: float, gather_across_devices: bool = False
+) -> nn.Module:
     """Bidirectional translation ranking on (source, translation) pairs, scaled by ``weight`` (λ)."""
     from sentence_transformers.sentence_transformer import losses
 
@@ -58,5 +69,6 @@ def alignment_loss(model: Any, *, weight: float, temperature: float) -> nn.Modul
         scale=1.0 / temperature,
         directions=("query_to_doc", "doc_to_query"),
         partition_mode="per_direction",  # LaBSE: one softmax per direction (not one joint softmax)
+        gather_across_devices=gather_across_devices,
     )
     return WeightedLoss(ranking, weight)

@@ -32,6 +32,7 @@ from hybridlib.provenance import provenance
 from hybridlib.train.callbacks import COUNTS_FILE, TrainingRecord
 from hybridlib.train.identity import train_dir, training_identity
 from hybridlib.train.inputs import ALIGN_SET
+from hybridlib.train.processes import is_main_process, world_size
 from hybridlib.train.trainer import CHECKPOINT_DIR, build_trainer
 
 
@@ -75,24 +76,34 @@ def train(
     if finished is not None and reuse:
         print(f"{run_dir.name}: already trained with this identity; reusing it")
         return finished
-    _clear_other_identity(run_dir, identity)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(run_dir / IDENTITY_FILE, identity)
-    write_json(run_dir / "params.json", {"arm": arm_name(params), **params.to_dict()})
-
-    checkpoint = last_checkpoint(run_dir / CHECKPOINT_DIR) if resume and params.checkpoint_every else None
-    record = TrainingRecord(run_dir / TRAIN_LOG_FILE)
+    # Under N processes every process trains, but only the main one writes the run's files; the
+    # others only read (the checkpoint to resume from) until the trainer's barrier.
+    main = is_main_process()
+    other_identity = _recorded_identity(run_dir) not in (None, _as_json(identity))
+    resumable = resume and params.checkpoint_every and not other_identity
+    checkpoint = last_checkpoint(run_dir / CHECKPOINT_DIR) if resumable else None
+    record = TrainingRecord(run_dir / TRAIN_LOG_FILE if main else None)
     if checkpoint is not None:
         record.resume_from(checkpoint)
     trainer = build_trainer(params, run_dir, record=record, extra_callbacks=extra_callbacks)
+    if main:
+        _clear_other_identity(run_dir, identity)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json(run_dir / IDENTITY_FILE, identity)
+        write_json(run_dir / "params.json", {"arm": arm_name(params), **params.to_dict()})
+    trainer.accelerator.wait_for_everyone()
     start = time.perf_counter()
     with torch_threads(params.threads):
         trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     seconds = time.perf_counter() - start
 
-    model_dir = _save_model(trainer.model, run_dir)
-    record.write_log()
-    write_json(run_dir / SUMMARY_FILE, _summary(params, trainer, record, seconds))
+    summary = _summary(params, trainer, record, seconds)
+    model_dir = run_dir / MODEL_DIR
+    if main:
+        _save_model(trainer.model, run_dir)
+        record.write_log()
+        write_json(run_dir / SUMMARY_FILE, summary)
+    trainer.accelerator.wait_for_everyone()  # no process returns before the model is saved
     return TrainResult(run_dir, model_dir, record.log(), seconds, int(trainer.state.global_step))
 
 
@@ -132,6 +143,10 @@ def _summary(params: Params, trainer: Any, record: TrainingRecord, seconds: floa
         "seconds_per_step": round(seconds / max(steps, 1), 3),
         "device": device,
         "precision": precision,
+        # under N processes the counts above are this (the main) process's batches; a step's global
+        # batch is N of them (global_batch=per_process) or one split N ways (split)
+        "processes": world_size(),
+        "global_batch": params.global_batch,
         "provenance": provenance(precision=precision, device=device, threads=params.threads),
         "final_loss": float(log["loss"].iloc[-1]) if len(log) else None,
         "training_sets": {name: len(rows) for name, rows in datasets.items() if name != ALIGN_SET},

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from hybridlib.config import TRAIN_LOG_FILE
-from hybridlib.params import Params
+from hybridlib.params import ParameterError, Params
 from hybridlib.train.callbacks import TrainingRecord, training_callbacks
 from hybridlib.train.inputs import ALIGN_SET, alignment_pairs, build_datasets, training_pairs
 from hybridlib.train.plan import batch_sampler_factory
+from hybridlib.train.processes import world_size
 
 #: Checkpoints of a run go to ``<run_dir>/checkpoints``.
 CHECKPOINT_DIR = "checkpoints"
@@ -90,14 +91,20 @@ def training_losses(
     """One loss per dataset: InfoNCE per QA set, and λ × translation ranking for the alignment set."""
     from hybridlib.train.losses import alignment_loss, retrieval_loss
 
+    gather = params.gather_across_devices
     losses = {
         name: retrieval_loss(
-            model, temperature=params.temperature, cached_mini_batch=params.cached_loss_mini_batch
+            model,
+            temperature=params.temperature,
+            cached_mini_batch=params.cached_loss_mini_batch,
+            gather_across_devices=gather,
         )
         for name in pairs
     }
     if with_alignment:
-        losses[ALIGN_SET] = alignment_loss(model, weight=params.align_weight, temperature=params.temperature)
+        losses[ALIGN_SET] = alignment_loss(
+            model, weight=params.align_weight, temperature=params.temperature, gather_across_devices=gather
+        )
     return losses
 
 
@@ -115,12 +122,27 @@ def training_arguments(
     params: Params, output_dir: str | Path, *, max_steps: int, device: str, **overrides: Any
 ) -> Any:
     """The trainer's arguments for ``params`` on ``device``; ``overrides`` (the prompts and the batch
-    sampler, which depend on the datasets) are added last."""
+    sampler, which depend on the datasets) are added last.
+
+    Under N processes (torchrun / accelerate launch), accelerate hands the sampler's batches out as
+    ``params.global_batch`` says: ``per_process`` (accelerate's default) gives process ``r`` the stream's
+    batches ``r, r + N, …``, so a step trains on N batches of ``batch_size`` rows whose kinds and
+    languages differ; ``split`` (accelerate's ``split_batches``) cuts every sampler batch into N slices
+    of ``batch_size / N`` rows, so a step trains on one batch of one kind and language — the stream and
+    the steps of a single process.
+    """
     from sentence_transformers import SentenceTransformerTrainingArguments
 
     from hybridlib.model.encoder import resolve_precision
 
     precision = resolve_precision(params.precision, device)
+    split = params.global_batch == "split"
+    if split and params.batch_size % world_size():
+        raise ParameterError(
+            f"global_batch=split cuts each batch of batch_size={params.batch_size} rows into "
+            f"{world_size()} equal parts, one per process: make batch_size a multiple of {world_size()} "
+            "or use global_batch=per_process"
+        )
     arguments = dict(
         output_dir=str(output_dir),
         max_steps=max_steps,
@@ -143,4 +165,6 @@ def training_arguments(
         disable_tqdm=False,
         dataloader_drop_last=True,
     )
+    if split:
+        arguments["accelerator_config"] = {"split_batches": True}
     return SentenceTransformerTrainingArguments(**{**arguments, **overrides})
