@@ -5,6 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PARAMS ?= params/default.yaml
+# Pipeline stages run at a time (JOBS=2 on a 2-core machine halves a DAG of small stages).
+JOBS   ?= 1
 KERNEL := hybridlib
 
 export HF_HUB_DISABLE_TELEMETRY := 1
@@ -29,7 +31,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 ## Run the main job (params/default.yaml, or PARAMS=...) and regenerate figures/ and the README results.
 run: $(STAMP)
-	$(BIN)/python -m hybridlib.pipeline --params $(PARAMS)
+	$(BIN)/python -m hybridlib.pipeline --params $(PARAMS) --jobs $(JOBS)
 
 # Extra arguments: make lab LAB_ARGS="--no-browser --port 8890".
 LAB_ARGS ?=
@@ -53,7 +55,7 @@ bench: $(STAMP)
 # Not part of `make run` (each takes several times its 30 minutes).
 ## Every arm with seeds 0, 1, 2, then mean ± std over seeds (long).
 seeds: $(STAMP)
-	$(BIN)/python -m hybridlib.sweep seeds --params $(PARAMS) --seeds 0 1 2
+	$(BIN)/python -m hybridlib.sweep seeds --params $(PARAMS) --seeds 0 1 2 --jobs $(JOBS)
 	$(BIN)/python -m hybridlib.report --params $(PARAMS)
 
 ## The α sweep (07_alpha_sweep) with seeds 0, 1, 2 (long).

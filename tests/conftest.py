@@ -57,7 +57,8 @@ def tiny_run(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("tiny")
     overrides = [f"run_dir={root / 'run'}", f"figures_dir={root / 'figures'}"]
-    pipeline_main(["--params", "params/tiny.yaml", "--no-readme", "--set", *overrides])
+    # two stages at a time: the tiny stages are mostly kernel start-up, which two cores halve
+    pipeline_main(["--params", "params/tiny.yaml", "--no-readme", "--jobs", "2", "--set", *overrides])
     # later tests re-run the pipeline (which rewrites pipeline.json): keep the first run's report
     shutil.copy(root / "run" / "pipeline.json", root / "first_pipeline.json")
     params = load_yaml(

@@ -23,6 +23,9 @@ import datetime as dt
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,45 +37,117 @@ from hybridlib.params import Params, load_yaml, parse_overrides
 from hybridlib.provenance import machine_description
 
 
-def run(params: Params, *, force: bool = False, only: list[str] | None = None) -> dict[str, Any]:
-    """Execute the DAG; returns (and writes to ``<run_dir>/pipeline.json``) what ran and how long."""
+def run(
+    params: Params, *, force: bool = False, only: list[str] | None = None, jobs: int = 1
+) -> dict[str, Any]:
+    """Execute the DAG; returns (and writes to ``<run_dir>/pipeline.json``) what ran and how long.
+
+    ``jobs > 1`` runs up to ``jobs`` stages at a time, each as soon as the stages it depends on are
+    done, each kernel with ``cores // jobs`` torch threads (``OMP_NUM_THREADS``) so that they do not
+    oversubscribe the cores. A failed stage stops new stages from starting; the ones running finish.
+    """
     from tqdm.auto import tqdm
 
+    if jobs < 1:
+        raise ValueError(f"jobs = {jobs} must be at least 1 (stages run at a time)")
     root = run_root(params)
     stamps_dir, nb_dir = root / ".stamps", root / "notebooks"
     stamps_dir.mkdir(parents=True, exist_ok=True)
     nb_dir.mkdir(parents=True, exist_ok=True)
     stages = build_stages(params)
-    stamps: dict[str, str] = {}
     report: dict[str, Any] = {"stages": {}}
     start = time.perf_counter()
-    for stage in tqdm(stages, desc="pipeline", unit="stage"):
-        # Computed once, before the stage runs: the stamp records the inputs it started from.
-        fingerprint = stage_fingerprint(stage, [stamps[d] for d in stage.deps])
-        stamp = stamps[stage.id] = stamp_of(fingerprint)
+    # Every stamp is known before anything runs: a stamp hashes a stage's inputs and its
+    # dependencies' stamps, never their outputs (the stamp records the inputs a stage started from).
+    stamps: dict[str, str] = {}
+    fingerprints: dict[str, dict[str, Any]] = {}
+    to_run: list[Stage] = []
+    for stage in stages:
+        fingerprints[stage.id] = stage_fingerprint(stage, [stamps[d] for d in stage.deps])
+        stamps[stage.id] = stamp_of(fingerprints[stage.id])
         stamp_file = stamps_dir / f"{stage.id}.json"
         done = (
             stamp_file.is_file()
-            and json.loads(stamp_file.read_text()).get("stamp") == stamp
+            and json.loads(stamp_file.read_text()).get("stamp") == stamps[stage.id]
             and all(p.exists() for p in stage.outputs)
         )
         selected = only is None or stage.id in only or stage.notebook in only
         if (done and not force) or not selected:
             report["stages"][stage.id] = {"status": "up to date" if done else "not selected"}
-            continue
+        else:
+            to_run.append(stage)
+
+    def execute(stage: Stage) -> float:
         tqdm.write(f"[{time.strftime('%H:%M:%S')}] {stage.id} ...")
         seconds = _execute_stage(stage, nb_dir)
-        write_json(stamp_file, {"stamp": stamp, **fingerprint, "seconds": round(seconds, 1)})
-        report["stages"][stage.id] = {"status": "ran", "seconds": round(seconds, 1)}
+        write_json(
+            stamps_dir / f"{stage.id}.json",
+            {"stamp": stamps[stage.id], **fingerprints[stage.id], "seconds": round(seconds, 1)},
+        )
         tqdm.write(f"[{time.strftime('%H:%M:%S')}] {stage.id} done in {seconds:.0f} s")
+        return seconds
+
+    with tqdm(total=len(to_run), desc="pipeline", unit="stage") as bar, _kernel_threads(jobs):
+        for stage_id, seconds in run_stages(to_run, execute, jobs, on_done=lambda _: bar.update()):
+            report["stages"][stage_id] = {"status": "ran", "seconds": round(seconds, 1)}
+    report["stages"] = {s.id: report["stages"][s.id] for s in stages}  # DAG order
     report.update(
         wall_seconds=round(time.perf_counter() - start, 1),
+        jobs=jobs,
         finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         machine=machine_description(),
         params=params.to_dict(),
     )
     write_json(root / PIPELINE_REPORT, report)
     return report
+
+
+def run_stages(
+    stages: list[Stage], execute: Callable[[Stage], float], jobs: int, on_done: Callable[[str], None]
+) -> list[tuple[str, float]]:
+    """``execute`` every stage once its dependencies among ``stages`` have finished, ``jobs`` at a time;
+    ``(stage id, seconds)`` in the order they finished. The first failure is raised once the stages
+    already running have finished; nothing new starts after it."""
+    pending = {s.id: s for s in stages}
+    finished: list[tuple[str, float]] = []
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        running: dict[Future, str] = {}
+        while pending or running:
+            if failure is None:
+                ready = [
+                    s for s in pending.values() if not set(s.deps) & (set(pending) | set(running.values()))
+                ]
+                for stage in ready[: jobs - len(running)]:
+                    running[pool.submit(execute, stage)] = stage.id
+                    del pending[stage.id]
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                stage_id = running.pop(future)
+                if future.exception() is not None:
+                    failure = failure or future.exception()
+                    continue
+                finished.append((stage_id, future.result()))
+                on_done(stage_id)
+    if failure is not None:
+        raise failure
+    return finished
+
+
+@contextmanager
+def _kernel_threads(jobs: int) -> Iterator[None]:
+    """With several stages at a time, each kernel gets ``cores // jobs`` torch threads (inherited
+    through ``OMP_NUM_THREADS``); a value the user set is kept."""
+    if jobs == 1 or "OMP_NUM_THREADS" in os.environ:
+        yield
+        return
+    os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))
+    try:
+        yield
+    finally:
+        del os.environ["OMP_NUM_THREADS"]
 
 
 def _execute_stage(stage: Stage, nb_dir: Path) -> float:
@@ -119,10 +194,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--force", action="store_true", help="re-run every stage")
     parser.add_argument("--only", nargs="*", default=None, help="stage ids or notebook names to run")
     parser.add_argument("--no-readme", action="store_true", help="do not update README.md's results")
+    parser.add_argument("--jobs", type=int, default=1, help="stages run at a time (default 1)")
     ns = parser.parse_args(argv)
     overrides = parse_overrides(ns.set)
     params = load_yaml(REPO_ROOT / ns.params if not Path(ns.params).is_absolute() else ns.params, **overrides)
-    report = run(params, force=ns.force, only=ns.only)
+    report = run(params, force=ns.force, only=ns.only, jobs=ns.jobs)
     print(f"pipeline finished in {report['wall_seconds']:.0f} s; figures in {figures_dir(params)}")
     ran = any(stage.get("status") == "ran" for stage in report["stages"].values())
     # Only a run that computed something rewrites the README (a no-op run changes none of its inputs).

@@ -107,16 +107,18 @@ def alpha_sweep(params: Params, *, alphas: Sequence[float], seeds: Sequence[int]
     return pd.DataFrame(rows)
 
 
-def seed_runs(params_file: str | Path, seeds: Sequence[int], **overrides: Any) -> pd.DataFrame:
-    """Run the whole pipeline once per seed (in the folders of :func:`seed_params`) and collect every
-    arm's headline numbers: long table ``arm, seed, metric, value``."""
+def seed_runs(
+    params_file: str | Path, seeds: Sequence[int], *, jobs: int = 1, **overrides: Any
+) -> pd.DataFrame:
+    """Run the whole pipeline once per seed (in the folders of :func:`seed_params`; ``jobs`` stages at
+    a time) and collect every arm's headline numbers: long table ``arm, seed, metric, value``."""
     from hybridlib.experiment.pipeline import run
 
     base = load_yaml(params_file, **overrides)
     frames = []
     for seed in seeds:
         p = seed_params(base, seed)
-        run(p)
+        run(p, jobs=jobs)
         frames.append(seed_long(collect_results(p), seed))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -160,9 +162,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--params", default="params/default.yaml")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override parameters")
+    parser.add_argument("--jobs", type=int, default=1, help="pipeline stages run at a time (default 1)")
     ns = parser.parse_args(argv)
     overrides = parse_overrides(ns.set)
-    long = seed_runs(REPO_ROOT / ns.params, ns.seeds, **overrides)
+    long = seed_runs(REPO_ROOT / ns.params, ns.seeds, jobs=ns.jobs, **overrides)
     params = load_yaml(REPO_ROOT / ns.params, **overrides)
     figures = figures_dir(params)
     write_text(run_root(params) / "seeds_long.csv", long.to_csv(index=False))

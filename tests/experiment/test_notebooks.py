@@ -166,7 +166,8 @@ def seeded_run(tiny_run):
     from hybridlib.experiment.sweep import main as sweep_main
 
     _, _, overrides = tiny_run
-    sweep_main(["seeds", "--params", "params/tiny.yaml", "--seeds", "0", "1", "--set", *overrides])
+    seeds = ["--seeds", "0", "1", "--jobs", "2"]
+    sweep_main(["seeds", "--params", "params/tiny.yaml", *seeds, "--set", *overrides])
     return tiny_run
 
 

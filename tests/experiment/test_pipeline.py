@@ -1,0 +1,85 @@
+"""The DAG scheduler of ``hybridlib.experiment.pipeline``: order, concurrency and failure (no notebooks)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from hybridlib.experiment.pipeline import run_stages
+from hybridlib.experiment.stages import Stage
+
+
+def dag() -> list[Stage]:
+    """The pipeline's shape: data → pairs; trainings → evaluations → bias and compare."""
+
+    def stage(sid, deps=()):
+        return Stage(sid, sid, {}, [], deps=list(deps))
+
+    return [
+        stage("data"),
+        stage("pairs"),
+        stage("train-a"),
+        stage("train-b"),
+        stage("eval-zero"),
+        stage("eval-a", ["train-a"]),
+        stage("eval-b", ["train-b"]),
+        stage("bias", ["eval-zero", "eval-a", "eval-b"]),
+        stage("compare", ["eval-zero", "eval-a", "eval-b"]),
+    ]
+
+
+class Recorder:
+    def __init__(self, fail: str | None = None) -> None:
+        self.lock = threading.Lock()
+        self.active = 0
+        self.most = 0
+        self.started: list[str] = []
+        self.ended: dict[str, float] = {}
+        self.fail = fail
+
+    def __call__(self, stage: Stage) -> float:
+        with self.lock:
+            self.started.append(stage.id)
+            self.active += 1
+            self.most = max(self.most, self.active)
+            begin = time.perf_counter()
+        time.sleep(0.02)
+        with self.lock:
+            self.active -= 1
+            self.ended[stage.id] = time.perf_counter()
+        if stage.id == self.fail:
+            raise RuntimeError(f"stage {stage.id} failed")
+        return time.perf_counter() - begin
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 4])
+def test_every_stage_runs_once_after_its_dependencies_and_at_most_jobs_at_a_time(jobs):
+    stages, record = dag(), Recorder()
+    done = []
+    finished = run_stages(stages, record, jobs, on_done=done.append)
+    assert sorted(record.started) == sorted(s.id for s in stages)
+    assert [sid for sid, _ in finished] == done and len(done) == len(stages)
+    for s in stages:
+        started_at = record.started.index(s.id)
+        for dep in s.deps:  # a dependency ended before the stage started
+            assert record.started.index(dep) < started_at and dep in record.ended
+    assert record.most <= jobs
+    if jobs > 1:
+        assert record.most > 1  # independent stages did run side by side
+
+
+def test_a_failure_starts_nothing_new_and_is_raised():
+    stages, record = dag(), Recorder(fail="train-a")
+    with pytest.raises(RuntimeError, match="stage train-a failed"):
+        run_stages(stages, record, 1, on_done=lambda _: None)
+    assert "eval-a" not in record.started and "bias" not in record.started
+
+
+def test_stages_up_to_date_are_not_waited_for():
+    """A dependency outside the list (up to date, not re-run) does not block its dependants."""
+    stages = [s for s in dag() if s.id not in ("train-a", "eval-zero")]
+    record = Recorder()
+    run_stages(stages, record, 2, on_done=lambda _: None)
+    assert sorted(record.started) == sorted(s.id for s in stages)
