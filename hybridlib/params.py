@@ -94,6 +94,10 @@ class Params:
     # --- pipeline
     arms: list[str] = field(default_factory=lambda: list(ARMS))
     permutations: int = 10000
+    # the smallest differences worth a claim (a choice: README "Statistics"); the answers over seeds
+    # say "no" only when the interval excludes effects this large
+    smallest_effect_map: float = 0.01
+    smallest_effect_rank_distance: float = 1.0
     alphas: list[float] = field(default_factory=lambda: [0.0, 0.25, 0.5, 0.75, 1.0])
     seeds: list[int] = field(default_factory=lambda: [0])
 

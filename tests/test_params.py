@@ -189,6 +189,8 @@ _DEFAULT_RUN = {
     "index": "flat",
     "arms": ["zero-shot", "monolingual", "crosslingual", "multilingual", "hybrid", "hybrid+align"],
     "permutations": 10000,
+    "smallest_effect_map": 0.01,
+    "smallest_effect_rank_distance": 1.0,
     "alphas": [0.0, 0.25, 0.5, 0.75, 1.0],
     "seeds": [0],
 }

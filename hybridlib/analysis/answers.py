@@ -17,6 +17,7 @@ import pandas as pd
 
 from hybridlib.analysis.bootstrap import seed_cluster_bootstrap
 from hybridlib.analysis.comparisons import LAREQA, TYDI, Comparison, comparison, comparisons_for
+from hybridlib.analysis.power import minimum_detectable_effect, verdict
 from hybridlib.analysis.tables import (
     SETTING_NAMES,
     Results,
@@ -135,6 +136,8 @@ def seed_comparisons(
     *,
     resamples: int = 10000,
     seed: int = 0,
+    smallest_effect_map: float = 0.01,
+    smallest_effect_rank_distance: float = 1.0,
 ) -> pd.DataFrame:
     """The research question's comparisons (:data:`hybridlib.analysis.comparisons.COMPARISONS`) over
     training seeds, as one estimate with its interval.
@@ -155,6 +158,11 @@ def seed_comparisons(
     * ``diff_tables``  mean over seeds of the difference of the tables' (macro-averaged) numbers; equal to
       ``diff`` on balanced parallel sets, it may differ slightly where languages have unequal counts
     * ``p_values``   each seed's clustered paired permutation p-value (detail; not pooled)
+    * ``se``, ``mde``  the bootstrap standard error of ``diff`` and the minimum detectable effect at 80 %
+      power (:func:`hybridlib.analysis.power.minimum_detectable_effect`)
+    * ``answer``, ``bound``, ``verdict``  yes / no / undetermined against the smallest effect of
+      interest (``smallest_effect_map``, or ``smallest_effect_rank_distance`` for rank distance), the
+      better-side bound of the interval, and the sentence (:func:`hybridlib.analysis.power.verdict`)
     """
     rows = []
     for ds, task in _datasets_in_question_order(vectors_by_seed):
@@ -165,6 +173,16 @@ def seed_comparisons(
             boot = seed_cluster_bootstrap(diffs, resamples=resamples, seed=seed)
             per_seed = boot.per_seed
             p_values = _per_seed_p_values(sig_by_seed, ds, c, seeds)
+            mde = minimum_detectable_effect(boot.se, len(seeds))
+            ranks = c.metric == "rank_distance"
+            answer = verdict(
+                boot.ci_low,
+                boot.ci_high,
+                mde=mde,
+                smallest_effect=smallest_effect_rank_distance if ranks else smallest_effect_map,
+                lower_is_better=c.lower_is_better,
+                decimals=2 if ranks else 4,
+            )
             rows.append(
                 {
                     "dataset": ds,
@@ -181,6 +199,11 @@ def seed_comparisons(
                     "n_clusters": boot.n_clusters,
                     "diff_tables": _mean_table_difference(long, ds, c, seeds),
                     "p_values": " ".join(f"{p:.3g}" for p in p_values),
+                    "se": boot.se,
+                    "mde": mde,
+                    "answer": answer.answer,
+                    "bound": answer.bound,
+                    "verdict": answer.text,
                 }
             )
     return pd.DataFrame(rows)
@@ -245,8 +268,8 @@ def seed_answers(comparisons: pd.DataFrame) -> str:
     lines = []
     for r in comparisons.itertuples(index=False):
         lines.append(
-            f"- **{r.dataset}, {r.comparison}:** {r.arm} better in {r.n_favour_arm} of {r.n_seeds} seeds; "
-            f"{names.get(r.metric, r.metric)} difference {r.diff:+.4f}, 95% interval "
+            f"- **{r.dataset}, {r.comparison}: {r.verdict}.** {r.arm} better in {r.n_favour_arm} of "
+            f"{r.n_seeds} seeds; {names.get(r.metric, r.metric)} difference {r.diff:+.4f}, 95% interval "
             f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}] (two-level bootstrap over {r.n_seeds} seeds and "
             f"{r.n_clusters} question clusters; per-seed paired permutation p: "
             f"{r.p_values.replace(' ', ', ')})."

@@ -105,13 +105,15 @@ def _row_counts(idx: np.ndarray, width: int) -> np.ndarray:
 class SeedBootstrap(NamedTuple):
     """Outcome of :func:`seed_cluster_bootstrap`: ``diff`` = mean over seeds of each seed's row-mean
     difference, ``(ci_low, ci_high)`` its two-level percentile interval, ``per_seed`` those per-seed
-    differences (seed order), ``n_clusters`` the clusters of the union of the seeds' rows."""
+    differences (seed order), ``n_clusters`` the clusters of the union of the seeds' rows, ``se`` the
+    standard deviation of the replicates (the standard error of ``diff``)."""
 
     diff: float
     ci_low: float
     ci_high: float
     per_seed: np.ndarray
     n_clusters: int
+    se: float = float("nan")
 
 
 def seed_cluster_bootstrap(
@@ -148,8 +150,10 @@ def seed_cluster_bootstrap(
     if n_cl == 0 or np.isnan(per_seed).any():
         return SeedBootstrap(nan, nan, nan, per_seed, int(n_cl))
     stats = _two_level_replicates(sums, counts, resamples=resamples, seed=seed)
-    low, high = _percentiles(stats[~np.isnan(stats)], confidence)
-    return SeedBootstrap(float(per_seed.mean()), low, high, per_seed, int(n_cl))
+    finite = stats[~np.isnan(stats)]
+    low, high = _percentiles(finite, confidence)
+    se = float(finite.std(ddof=1)) if finite.size > 1 else float("nan")
+    return SeedBootstrap(float(per_seed.mean()), low, high, per_seed, int(n_cl), se)
 
 
 def _seed_cluster_sums(diffs: Sequence[tuple[ArrayLike, ArrayLike]]) -> tuple[np.ndarray, np.ndarray]:

@@ -163,10 +163,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override parameters")
     parser.add_argument("--jobs", type=int, default=1, help="pipeline stages run at a time (default 1)")
+    parser.add_argument(
+        "--tables-only",
+        action="store_true",
+        help="run nothing: rebuild the tables and answers from the seed runs' result files as they are",
+    )
     ns = parser.parse_args(argv)
     overrides = parse_overrides(ns.set)
-    long = seed_runs(REPO_ROOT / ns.params, ns.seeds, jobs=ns.jobs, **overrides)
     params = load_yaml(REPO_ROOT / ns.params, **overrides)
+    if ns.tables_only:
+        long = pd.concat(
+            [seed_long(collect_results(seed_params(params, s)), s) for s in ns.seeds], ignore_index=True
+        )
+    else:
+        long = seed_runs(REPO_ROOT / ns.params, ns.seeds, jobs=ns.jobs, **overrides)
     figures = figures_dir(params)
     write_text(run_root(params) / "seeds_long.csv", long.to_csv(index=False))
     table = seeds_table(long, params.arms)
@@ -177,6 +187,8 @@ def main(argv: list[str] | None = None) -> None:
         seed_vectors(params, ns.seeds),
         resamples=params.permutations,
         seed=params.seed,
+        smallest_effect_map=params.smallest_effect_map,
+        smallest_effect_rank_distance=params.smallest_effect_rank_distance,
     )
     write_table(comparisons, figures / "table_seed_comparisons")
     write_text(figures / "answers_seeds.md", seed_answers(comparisons))

@@ -55,6 +55,8 @@ NOT_TRAINING = frozenset(
         "index",
         "arms",
         "permutations",
+        "smallest_effect_map",
+        "smallest_effect_rank_distance",
         "alphas",
         "seeds",
         "align_arm_weight",

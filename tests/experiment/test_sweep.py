@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sample_results import RESULTS
+from scipy import stats
 
 from hybridlib.analysis.answers import seed_answers, seed_comparisons
 from hybridlib.analysis.seeds import mean_std, mean_std_table, seed_long, seeds_table, summary_metrics
@@ -124,6 +125,9 @@ def test_seed_comparisons_known_differences_intervals_and_p_values():
     # replicates are means of 3 draws from {0.10, 0.10, −0.05}: from −0.05 up to 0.10.
     assert -0.05 - 1e-9 <= mo["ci_low"] < mo["diff"] < mo["ci_high"] <= 0.10 + 1e-9
     assert mo["p_values"] == "0.01 0.2 nan"
+    # the interval holds 0 and reaches 1 mAP point: too few seeds to say
+    assert np.isclose(mo["mde"], (stats.t.ppf(0.975, 2) + stats.t.ppf(0.8, 2)) * mo["se"]) and mo["se"] > 0
+    assert mo["answer"] == "undetermined" and mo["verdict"].startswith("undetermined at this power")
     tydi = table.loc["hybrid+align vs multilingual, all languages"]
     assert tydi["n_favour_arm"] == 1 and np.isclose(tydi["diff"], 0.0, atol=1e-12)
     assert tydi["ci_low"] < 0 < tydi["ci_high"]
@@ -131,6 +135,7 @@ def test_seed_comparisons_known_differences_intervals_and_p_values():
     assert "hybrid vs X-Y on Cr." not in table.index
     assert "hybrid+align vs hybrid (the alignment term alone)" not in table.index
     text = seed_answers(seed_comparisons(long, sig, vectors, resamples=500))
+    assert "hybrid vs X-X-mono on Mo.: undetermined at this power (detectable effect at 80% power:" in text
     assert "hybrid better in 2 of 3 seeds" in text and "p: 0.01, 0.2, nan" in text
     assert "Mo. mAP difference +0.0500, 95% interval [" in text
     assert "(two-level bootstrap over 3 seeds and 4 question clusters; per-seed" in text
