@@ -87,9 +87,10 @@ class Params:
     arm: str = "zero-shot"
     model_path: str | None = None
     eval_sets: list[str] = field(default_factory=lambda: ["xquad-r", "tydiqa-goldp"])
-    # CPU-sized evaluation pools (None: the whole set): paragraphs of XQuAD-R / MLQA-R, TyDi questions
-    eval_max_paragraphs: int | None = 20
-    tydi_max_questions: int | None = 30
+    # Evaluation pools (None: the whole set). XQuAD-R / MLQA-R: the question groups of the first N
+    # paragraphs per language (CPU-sized; full sets in params/full.yaml); TyDi QA: every question
+    eval_max_paragraphs: int | None = 40
+    tydi_max_questions: int | None = None
     index: str = "flat"
     # --- pipeline
     arms: list[str] = field(default_factory=lambda: list(ARMS))

@@ -33,8 +33,8 @@ _before = set(globals())
 data_dir = None
 train_sets = ["mlqa-r"]
 eval_sets = ["xquad-r", "tydiqa-goldp"]
-eval_max_paragraphs = 20
-tydi_max_questions = 30
+eval_max_paragraphs = 40
+tydi_max_questions = None
 align_data = "xor-tydi"
 
 # %%

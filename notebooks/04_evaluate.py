@@ -44,8 +44,8 @@ model_path = None
 train_sets = ["mlqa-r"]
 train_languages = None
 eval_sets = ["xquad-r", "tydiqa-goldp"]
-eval_max_paragraphs = 20
-tydi_max_questions = 30
+eval_max_paragraphs = 40
+tydi_max_questions = None
 eval_max_seq_length = 128
 index = "flat"
 
