@@ -204,6 +204,12 @@ _GPU_SCALE = {
 }
 RECORDED = {
     "default.yaml": _DEFAULT_RUN,
+    "full.yaml": {
+        **_DEFAULT_RUN,
+        "run_dir": "runs/full",
+        "figures_dir": "runs/full/figures",
+        "eval_max_paragraphs": None,
+    },
     "gpu-e5.yaml": {
         **_DEFAULT_RUN,
         **_GPU_SCALE,
