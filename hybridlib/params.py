@@ -235,8 +235,11 @@ def set_path(name: str) -> Path:
 
 
 def set_label(name: str) -> str:
-    """A dataset in file names and tables: a name as given, a path's last part (``own/qa`` → ``qa``)."""
-    return set_path(name).name if is_set_path(name) else str(name)
+    """A dataset in file names and tables: a name as given, a path's last part as written (``own/qa``
+    → ``qa``; a symlink keeps its own name)."""
+    if not is_set_path(name):
+        return str(name)
+    return os.path.basename(os.path.normpath(REPO_ROOT / Path(str(name).strip()).expanduser()))
 
 
 def _check_set_paths(p: Params) -> None:

@@ -14,7 +14,7 @@ from hybridlib.config import DataFolderError
 from hybridlib.data import own
 from hybridlib.data.files import DatasetFormatError
 from hybridlib.data.loaders import load_parallel_set, load_retrieval_set
-from hybridlib.params import REPO_ROOT, ParameterError, run_name, validate
+from hybridlib.params import REPO_ROOT, ParameterError, run_name, set_label, validate
 
 #: Two paragraphs per language; question ids shared across languages (like XQuAD-R / MLQA-R).
 SENTENCES = {
@@ -214,6 +214,11 @@ def test_params_take_paths_for_training_and_evaluation(tmp_path):
     assert "_train-qa_" in run_name(params)  # a path's last part, never a nested folder
     with pytest.raises(ParameterError, match="not zero-shot"):  # one folder, however it is written
         validate({"train_sets": [str(test)], "eval_sets": [relative]})
+    alias = tmp_path / "alias"
+    alias.symlink_to(test)
+    assert set_label(str(alias)) == "alias" and set_label(relative) == "test-qa"
+    with pytest.raises(ParameterError, match="not zero-shot"):
+        validate({"train_sets": [str(alias)], "eval_sets": [str(test)]})
     with pytest.raises(ParameterError, match=r"eval_sets.*holds no <lang>\.json SQuAD file.*train_sets"):
         validate({"eval_sets": [str(triple_folder(tmp_path))]})
     with pytest.raises(ParameterError, match=r"train_sets: '\./no/such' is a path.*no existing folder"):
