@@ -25,8 +25,9 @@ def stage_inputs(parameters: Mapping[str, Any], notebook: Path, *, model: str | 
     folders its parameters name, and ``model`` (the base model a stage loads by name; ``None`` for a
     model trained by an earlier stage, whose identity is in that stage's stamp)."""
     names = [*parameters.get("train_sets", []), *parameters.get("eval_sets", [])]
+    # A stage reads the alignment data when it trains with λ > 0, or always when it has no λ (01_data).
     source = alignment_source(parameters["align_data"]) if "align_data" in parameters else None
-    if source is not None and parameters.get("align_weight", 0) > 0:
+    if source is not None and parameters.get("align_weight", 1) > 0:
         names.append(source)
     return {
         "code": code_fingerprint(notebook),

@@ -326,6 +326,10 @@ def test_editing_a_file_of_a_path_set_changes_the_fingerprints(tmp_path):
     assert after[str(qa)] != before[str(qa)] and after[str(par)] != before[str(par)]
     relative = os.path.relpath(qa, REPO_ROOT)
     assert data_fingerprint([relative])[relative] == after[str(qa)]  # resolved from the repository root
+    data_notebook = {"align_data": str(par)}  # 01_data shows the parallel text: no λ, always read
+    assert str(par) in stage_inputs(data_notebook, NOTEBOOKS / "01_data.py", model=None)["data"]
+    without_alignment = {**params.to_dict(), "align_weight": 0.0}
+    assert str(par) not in stage_inputs(without_alignment, notebook, model=None)["data"]
 
 
 @pytest.mark.slow
