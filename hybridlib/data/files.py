@@ -91,9 +91,15 @@ def read_squad_json(path: Path) -> dict[str, Any]:
         with open(path, encoding="utf-8") as fh:
             obj = json.load(fh)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise DatasetFormatError(f"{path}: not valid UTF-8 JSON ({err})") from err
+        # JSONDecodeError says where: "Expecting ',' delimiter: line 3 column 5 (char 40)".
+        raise DatasetFormatError(
+            f"{path}: not valid UTF-8 JSON ({err}); fix the file there (a JSON linter shows the spot)"
+        ) from err
     if not isinstance(obj, dict) or not isinstance(obj.get("data"), list):
-        raise DatasetFormatError(f"{path}: expected SQuAD format, a JSON object with a 'data' list")
+        raise DatasetFormatError(
+            f"{path}: expected SQuAD format, a JSON object with a 'data' list of articles, each with "
+            "'paragraphs' (README 'Use your own data')"
+        )
     return obj
 
 
@@ -111,14 +117,18 @@ def squad_paragraphs(path: Path, obj: dict[str, Any]) -> Iterable[tuple[int, dic
             index += 1
 
 
-def squad_question(path: Path, pidx: int, qa: Any) -> tuple[str, str, list[Any]]:
-    """``(id, question text, answers)`` of one SQuAD ``qas`` entry of paragraph ``pidx``."""
+def squad_question(path: Path, pidx: int, qa: Any, index: int = 0) -> tuple[str, str, list[Any]]:
+    """``(id, question text, answers)`` of the ``index``-th ``qas`` entry of paragraph ``pidx``."""
     if (
         not isinstance(qa, dict)
         or not isinstance(qa.get("id"), str)
         or not isinstance(qa.get("question"), str)
     ):
-        raise DatasetFormatError(f"{path}: paragraph {pidx} holds a question without string 'id'/'question'")
+        given = f" (id {qa['id']!r})" if isinstance(qa, dict) and "id" in qa else ""
+        raise DatasetFormatError(
+            f"{path}: paragraph {pidx}, question {index}{given} lacks a string 'id'/'question'; every "
+            "'qas' entry needs both (the id is shared by the question's translations)"
+        )
     return qa["id"], qa["question"], qa.get("answers") or []
 
 

@@ -12,6 +12,7 @@ that no two Tatoeba files share a code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 #: ISO 639-3 → ISO 639-1 for every Tatoeba (LASER v1) file code that has a 639-1 code, plus ``eng``
@@ -78,6 +79,18 @@ def to_iso1(code: str) -> str:
     """The code hybridlib uses for ``code``: its ISO 639-1 code if it has one, else ``code`` itself."""
     code = code.strip().lower()
     return ISO639_3_TO_1.get(code, code)
+
+
+#: What a language code in a file name may look like: two letters (ISO 639-1) or three (639-3).
+_CODE_PATTERN = re.compile(r"[a-z]{2,3}")
+
+
+def parse_language_code(code: str) -> str | None:
+    """The language a code in a file name or field, ``de`` or ``deu`` (→ ``de``), names; ``None`` when it is
+    not two or three letters. Well-formed codes hybridlib has no name for (``yo``, ``xx``) are kept as
+    written: one's own data may hold any language, and languages compare by code only."""
+    code = code.strip().lower()
+    return to_iso1(code) if _CODE_PATTERN.fullmatch(code) else None
 
 
 def language_name(code: str) -> str:

@@ -14,6 +14,8 @@ Rules that decide the published numbers (each is a test):
   ``sentence_breaks`` holds the answer's ``answer_start``; its golds in the other loaded languages are
   the gold sentences of the questions with the same id (``xid``) there. ``gold`` lists the
   own-language gold first, then the other languages in code order.
+* A paragraph without ``sentences`` and ``sentence_breaks`` (plain SQuAD, as one's own data may be:
+  :mod:`hybridlib.data.own`) is one candidate, its ``context``; LAReQA's files always have both.
 
 Where the files come from and how loads are cached: :mod:`hybridlib.data.files`.
 """
@@ -51,9 +53,12 @@ def _parse_lareqa(path: Path) -> tuple[list[tuple[str, int]], list[tuple[str, st
     seen: set[str] = set()
     for pidx, para in squad_paragraphs(path, obj):
         sentences, breaks = para.get("sentences"), para.get("sentence_breaks")
+        if sentences is None and breaks is None:
+            sentences, breaks = _whole_context(path, pidx, para)
         if not isinstance(sentences, list) or not isinstance(breaks, list):
             raise DatasetFormatError(
-                f"{path}: paragraph {pidx} lacks 'sentences' or 'sentence_breaks' (not a LAReQA file?)"
+                f"{path}: paragraph {pidx} lacks 'sentences' or 'sentence_breaks' (not a LAReQA file?); "
+                "give both (one candidate per sentence) or neither (the 'context' is one candidate)"
             )
         if len(sentences) != len(breaks):
             raise DatasetFormatError(
@@ -65,16 +70,19 @@ def _parse_lareqa(path: Path) -> tuple[list[tuple[str, int]], list[tuple[str, st
             raise DatasetFormatError(f"{path}: paragraph {pidx} has malformed sentence_breaks") from err
         base = len(cands)
         cands.extend((str(s), pidx) for s in sentences)
-        for qa in para["qas"]:
-            xid, text, answers = squad_question(path, pidx, qa)
+        for q, qa in enumerate(para["qas"]):
+            xid, text, answers = squad_question(path, pidx, qa, q)
             if xid in seen:
-                raise DatasetFormatError(f"{path}: question id {xid!r} occurs twice")
+                raise DatasetFormatError(
+                    f"{path}: question id {xid!r} occurs twice; ids must be unique within a language file"
+                )
             seen.add(xid)
             try:
                 start = int(answers[0]["answer_start"])
             except (IndexError, KeyError, TypeError, ValueError) as err:
                 raise DatasetFormatError(
-                    f"{path}: question {xid!r} has no answer with an answer_start"
+                    f"{path}: question {xid!r} (paragraph {pidx}) has no answer with an answer_start; give "
+                    "it 'answers': [{'text': ..., 'answer_start': <character offset in the context>}]"
                 ) from err
             hit = next((i for i, (b, e) in enumerate(spans) if b <= start < e), None)
             if hit is None:
@@ -84,6 +92,17 @@ def _parse_lareqa(path: Path) -> tuple[list[tuple[str, int]], list[tuple[str, st
                 )
             questions.append((xid, text, base + hit))
     return cands, questions
+
+
+def _whole_context(path: Path, pidx: int, para: dict[str, Any]) -> tuple[list[str], list[list[int]]]:
+    """A plain SQuAD paragraph as one candidate: its ``context``, spanning every answer offset."""
+    context = para.get("context")
+    if not isinstance(context, str):
+        raise DatasetFormatError(
+            f"{path}: paragraph {pidx} has neither a 'context' string (SQuAD) nor 'sentences' and "
+            "'sentence_breaks' (LAReQA); give it its text as 'context'"
+        )
+    return [context], [[0, len(context)]]
 
 
 @functools.lru_cache(maxsize=16)
@@ -131,9 +150,18 @@ def _load_lareqa(
     check_languages(languages, known, what)  # a typo fails before any file system access
     folder = dataset_folder(data_dir, name, name)
     langs = pick_languages(languages, known, lambda x: [folder / f"{x}.json"], what, name)
-    paths = [folder / f"{x}.json" for x in langs]
-    files = tuple((x, str(p.resolve())) for x, p in zip(langs, paths, strict=True))
-    return copy_retrieval(_load_lareqa_cached(name, files, file_stamp(paths), bool(dedup_text)))
+    return load_squad_files(name, [(x, folder / f"{x}.json") for x in langs], dedup_text=dedup_text)
+
+
+def load_squad_files(
+    name: str, files: Sequence[tuple[str, Path]], *, dedup_text: bool = False
+) -> RetrievalSet:
+    """A retrieval set named ``name`` from SQuAD files, one ``(language, path)`` per language, whose
+    questions share ids across languages (the rules of the module docstring); XQuAD-R, MLQA-R and
+    one's own folders (:mod:`hybridlib.data.own`) all load through it."""
+    paths = [Path(p) for _, p in files]
+    key = tuple((lang, str(p.resolve())) for (lang, _), p in zip(files, paths, strict=True))
+    return copy_retrieval(_load_lareqa_cached(name, key, file_stamp(paths), bool(dedup_text)))
 
 
 def load_xquad_r(

@@ -8,6 +8,8 @@ The loaders themselves, with the rules that decide the published numbers, are pe
 * :mod:`hybridlib.data.lareqa` — XQuAD-R, MLQA-R and their subset of whole question groups;
 * :mod:`hybridlib.data.tydi` — TyDi QA GoldP;
 * :mod:`hybridlib.data.parallel` — Tatoeba and XOR-TyDi ``trans_data``;
+* :mod:`hybridlib.data.own` — one's own data, given by path instead of a name (every function here
+  takes such a path wherever it takes a name);
 * :mod:`hybridlib.data.leakage` — the filter that keeps evaluation questions out of training text;
 * :mod:`hybridlib.data.files` — where the files come from, their format errors, the load cache.
 """
@@ -27,9 +29,11 @@ from hybridlib.data.languages import (
     XQUAD_R_LANGUAGES,
 )
 from hybridlib.data.lareqa import load_mlqa_r, load_xquad_r
+from hybridlib.data.own import load_own_parallel, load_own_retrieval_set, own_languages
 from hybridlib.data.parallel import load_tatoeba, load_xor_tydi_translations, tatoeba_codes
 from hybridlib.data.schema import ParallelSet, RetrievalSet
 from hybridlib.data.tydi import TYDI_SPLITS, load_tydiqa_goldp
+from hybridlib.params import is_set_path
 
 RETRIEVAL_SETS: dict[str, Callable[..., RetrievalSet]] = {
     "xquad-r": load_xquad_r,
@@ -45,22 +49,35 @@ PARALLEL_SETS: dict[str, Callable[..., ParallelSet]] = {
 def _registered(name: str, registry: dict[str, Any], what: str) -> str:
     key = str(name).strip().lower().replace("_", "-")
     if key not in registry:
-        raise ValueError(f"unknown {what} {name!r}; valid names: {', '.join(registry)}")
+        raise ValueError(
+            f"unknown {what} {name!r}; valid names: {', '.join(registry)}, or a path to your own data "
+            "(it holds a '/', e.g. ./my-data; README 'Use your own data')"
+        )
     return key
 
 
 def load_retrieval_set(name: str, **kwargs: Any) -> RetrievalSet:
-    """Load a retrieval set by registry name (``xquad-r``, ``mlqa-r``, ``tydiqa-goldp``)."""
+    """Load a retrieval set by registry name (``xquad-r``, ``mlqa-r``, ``tydiqa-goldp``) or by the path
+    of a folder of SQuAD files (:func:`hybridlib.data.own.load_own_retrieval_set`)."""
+    if is_set_path(name):
+        return load_own_retrieval_set(name, **kwargs)
     return RETRIEVAL_SETS[_registered(name, RETRIEVAL_SETS, "retrieval set")](**kwargs)
 
 
 def load_parallel_set(name: str, **kwargs: Any) -> ParallelSet:
-    """Load a parallel set by registry name (``tatoeba``, ``xor-tydi``)."""
+    """Load a parallel set by registry name (``tatoeba``, ``xor-tydi``) or by the path of one's own
+    parallel file or folder (:func:`hybridlib.data.own.load_own_parallel`; ``data_dir`` unused)."""
+    if is_set_path(name):
+        kwargs.pop("data_dir", None)
+        return load_own_parallel(name, **kwargs)
     return PARALLEL_SETS[_registered(name, PARALLEL_SETS, "parallel set")](**kwargs)
 
 
 def available_languages(name: str, data_dir: PathLike | None = None, split: str = "dev") -> list[str]:
-    """Languages of set ``name`` whose files are present in the data folder (``split``: TyDi only)."""
+    """Languages of set ``name`` whose files are present in the data folder (``split``: TyDi only), or
+    of the folder a path names (from its file names)."""
+    if is_set_path(name):
+        return own_languages(name)
     names = {**RETRIEVAL_SETS, **PARALLEL_SETS}
     key = _registered(name, names, "dataset")
     if key == "tatoeba":
@@ -108,3 +125,9 @@ def summarize(dataset: RetrievalSet | ParallelSet) -> pd.DataFrame:
 
 #: ``align_data`` names that are folders of ``data_dir`` with the same names (what training reads).
 PARALLEL_FOLDERS = {"xor-tydi": "xor-tydi", "tatoeba": "tatoeba"}
+
+
+def alignment_source(align_data: str) -> str | None:
+    """The dataset (folder name, or one's own file or folder by path) whose files the alignment data
+    ``align_data`` is read from, for fingerprints; ``None`` for ``train-questions`` (the training sets)."""
+    return align_data if is_set_path(align_data) else PARALLEL_FOLDERS.get(align_data)

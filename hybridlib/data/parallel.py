@@ -25,11 +25,11 @@ from hybridlib.data.files import (
     fix_hint,
     pick_languages,
 )
-from hybridlib.data.languages import XOR_TYDI_LANGUAGES, check_languages, to_iso1
+from hybridlib.data.languages import XOR_TYDI_LANGUAGES, check_languages, parse_language_code, to_iso1
 from hybridlib.data.schema import PARALLEL_COLUMNS, ParallelSet
 
 
-def _read_lines(path: Path) -> list[str]:
+def read_lines(path: Path) -> list[str]:
     """Lines of a line-aligned file (``\\n`` only: texts may hold other Unicode line separators)."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -40,13 +40,40 @@ def _read_lines(path: Path) -> list[str]:
     return [line.rstrip("\r") for line in text.split("\n")] if text else []
 
 
-def _aligned_pairs(src_path: Path, tgt_path: Path) -> list[tuple[int, str, str]]:
-    src, tgt = _read_lines(src_path), _read_lines(tgt_path)
+def aligned_pairs(src_path: Path, tgt_path: Path) -> list[tuple[int, str, str]]:
+    """``(line index, source, target)`` of two line-aligned files (stripped); their line counts must match."""
+    src, tgt = read_lines(src_path), read_lines(tgt_path)
     if len(src) != len(tgt):
         raise DatasetFormatError(
-            f"{src_path} has {len(src)} lines but {tgt_path} has {len(tgt)}: line-aligned files must match"
+            f"{src_path} has {len(src)} lines but {tgt_path} has {len(tgt)}: line-aligned files must match "
+            "(line i of one the translation of line i of the other); fix the shorter or longer one"
         )
     return [(i, s.strip(), t.strip()) for i, (s, t) in enumerate(zip(src, tgt, strict=True))]
+
+
+#: Fields of a line of a parallel TSV file (one's own alignment data, :mod:`hybridlib.data.own`).
+PARALLEL_TSV_FIELDS = ("src_lang", "src", "tgt_lang", "tgt")
+
+
+def read_parallel_tsv(path: Path) -> list[tuple[int, str, str, str, str]]:
+    """``(line index, src_lang, src, tgt_lang, tgt)`` per line of a ``src_lang<TAB>src<TAB>tgt_lang<TAB>tgt``
+    file (no header; languages as ISO 639-1 or 639-3 codes, the latter mapped to 639-1)."""
+    rows = []
+    for i, line in enumerate(read_lines(path)):
+        fields = line.split("\t")
+        if len(fields) != len(PARALLEL_TSV_FIELDS):
+            raise DatasetFormatError(
+                f"{path}:{i + 1}: expected {len(PARALLEL_TSV_FIELDS)} tab-separated fields "
+                f"({', '.join(PARALLEL_TSV_FIELDS)}), found {len(fields)}; no header line, no tab in a text"
+            )
+        langs = [parse_language_code(fields[0]), parse_language_code(fields[2])]
+        if None in langs:
+            bad = fields[0] if langs[0] is None else fields[2]
+            raise DatasetFormatError(
+                f"{path}:{i + 1}: {bad!r} is not a language code; write two or three letters (de, deu)"
+            )
+        rows.append((i, str(langs[0]), fields[1].strip(), str(langs[1]), fields[3].strip()))
+    return rows
 
 
 @functools.lru_cache(maxsize=16)
@@ -57,7 +84,7 @@ def _load_parallel_cached(
     del stamp
     rows = []
     for lang, src, tgt in files:
-        for i, s, t in _aligned_pairs(Path(src), Path(tgt)):
+        for i, s, t in aligned_pairs(Path(src), Path(tgt)):
             rows.append((f"{lang}-en/{i}", lang, s, "en", t))
     return pd.DataFrame(rows, columns=list(PARALLEL_COLUMNS))
 

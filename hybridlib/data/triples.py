@@ -5,27 +5,55 @@ language, columns ``query``, ``positive``, ``negative``). Such a set becomes one
 next to the parallel QA pairs: monolingual pairs in its language, chosen per batch in proportion
 to its size by the samplers. Locally the same format is read from TSV (``query<TAB>positive<TAB>
 negative``, no header) or JSONL (objects with those three keys) files, which is also how it is tested
-offline.
+offline; a folder of such files, one per language, is a training set by path (:mod:`hybridlib.data.own`).
+
+The no-false-negative key (``group``) joins every row sharing a query or a positive text with another
+(MS MARCO repeats a query once per sampled negative, and some queries share a passage): the sampler
+never puts two rows of one group in a batch, where one's positive would be the other's negative.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from hybridlib.data.files import DatasetFormatError
+from hybridlib.params import TRIPLE_SUFFIXES
 
 TRIPLE_COLUMNS = ("query", "positive", "negative")
 
 
+def _groups(queries: list[str], positives: list[str]) -> list[int]:
+    """Per row, the smallest row of its component when rows sharing a query or a positive are linked."""
+    parent = list(range(len(queries)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for texts in (queries, positives):
+        first: dict[str, int] = {}
+        for i, text in enumerate(texts):
+            a, b = find(i), find(first.setdefault(text, i))
+            parent[max(a, b)] = min(a, b)
+    return [find(i) for i in range(len(queries))]
+
+
 def _pairs_frame(df: pd.DataFrame, language: str, name: str) -> pd.DataFrame:
-    """Triples -> the pair-table layout of :mod:`hybridlib.pairs` (one row per query)."""
+    """Triples -> the pair-table layout of :mod:`hybridlib.pairs`: ``xid`` one per distinct query,
+    ``group`` the sampler's key (module docstring)."""
+    queries, positives = df["query"].astype(str).tolist(), df["positive"].astype(str).tolist()
+    query_ids = pd.factorize(pd.Series(queries, dtype=object))[0]
     out = pd.DataFrame(
         {
-            "xid": [f"{name}/{i}" for i in range(len(df))],
+            "xid": [f"{name}/{i}" for i in query_ids],
+            "group": [f"{name}/{g}" for g in _groups(queries, positives)],
             "q_lang": language,
             "p_lang": language,
             "query": df["query"].astype(str).to_numpy(),
@@ -42,35 +70,49 @@ def read_triples_file(path: str | os.PathLike, *, language: str, limit: int | No
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"triple file {path} does not exist")
-    rows: list[tuple[str, str, str]] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if limit is not None and len(rows) >= limit:
-                break
-            line = line.rstrip("\n")
-            if not line.strip():
-                continue
-            if path.suffix == ".jsonl":
-                try:
-                    obj = json.loads(line)
-                    rows.append(tuple(str(obj[c]) for c in TRIPLE_COLUMNS))
-                except (json.JSONDecodeError, KeyError, TypeError) as err:
-                    raise DatasetFormatError(
-                        f"{path}:{lineno}: expected a JSON object with keys {TRIPLE_COLUMNS} ({err})"
-                    ) from None
-            elif path.suffix == ".tsv":
-                parts = line.split("\t")
-                if len(parts) != 3:
-                    raise DatasetFormatError(
-                        f"{path}:{lineno}: expected 3 tab-separated fields (query, positive, negative), "
-                        f"found {len(parts)}"
-                    )
-                rows.append((parts[0], parts[1], parts[2]))
-            else:
-                raise DatasetFormatError(f"{path}: unsupported triple file type; use .tsv or .jsonl")
+    try:
+        with path.open(encoding="utf-8") as fh:
+            rows = _read_rows(path, fh, limit)
+    except UnicodeDecodeError as err:
+        raise DatasetFormatError(f"{path}: not valid UTF-8 ({err}); save it as UTF-8") from err
     if not rows:
-        raise DatasetFormatError(f"{path}: no triples found")
+        raise DatasetFormatError(f"{path}: no triples found (an empty file?)")
     return _pairs_frame(pd.DataFrame(rows, columns=list(TRIPLE_COLUMNS)), language, path.stem)
+
+
+def _read_rows(path: Path, fh: Iterable[str], limit: int | None) -> list[tuple[str, ...]]:
+    """The (query, positive, negative) rows of an open triple file; blank lines are skipped."""
+    if path.suffix not in TRIPLE_SUFFIXES:
+        raise DatasetFormatError(f"{path}: unsupported triple file type; use .tsv or .jsonl")
+    rows: list[tuple[str, ...]] = []
+    for lineno, line in enumerate(fh, 1):
+        if limit is not None and len(rows) >= limit:
+            break
+        line = line.rstrip("\n").rstrip("\r")
+        if not line.strip():
+            continue
+        if path.suffix == ".jsonl":
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as err:
+                obj = f"not JSON ({err})"
+            missing = [c for c in TRIPLE_COLUMNS if c not in obj] if isinstance(obj, dict) else None
+            if missing is None or missing:
+                problem = obj if isinstance(obj, str) else f"missing {missing}" if missing else "no object"
+                raise DatasetFormatError(
+                    f"{path}:{lineno}: expected a JSON object with keys {TRIPLE_COLUMNS}, {problem}; "
+                    'write one object per line: {"query": ..., "positive": ..., "negative": ...}'
+                )
+            rows.append(tuple(str(obj[c]) for c in TRIPLE_COLUMNS))
+        else:
+            parts = line.split("\t")
+            if len(parts) != 3:
+                raise DatasetFormatError(
+                    f"{path}:{lineno}: expected 3 tab-separated fields (query, positive, negative), "
+                    f"found {len(parts)}; no header line, and no tab inside a text"
+                )
+            rows.append((parts[0], parts[1], parts[2]))
+    return rows
 
 
 def load_hub_triples(

@@ -84,7 +84,7 @@ from hybridlib import __version__
 from hybridlib.config import TRAIN_LOG_FILE, run_root
 from hybridlib.data.schema import RetrievalSet
 from hybridlib.io import atomic_path, write_json
-from hybridlib.params import Params
+from hybridlib.params import Params, set_label
 from hybridlib.provenance import git_state
 
 SCHEMA_VERSION = 1
@@ -174,7 +174,8 @@ def load_per_query(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 
 def result_path(params: Params, arm: str, dataset: str) -> Path:
-    return run_root(params) / "results" / arm / f"{dataset}.json"
+    """``results/<arm>/<dataset>.json``; a set given by path is filed under its label (last part)."""
+    return run_root(params) / "results" / arm / f"{set_label(dataset)}.json"
 
 
 def load_result(path: str | Path) -> dict[str, Any]:

@@ -16,13 +16,14 @@ from typing import Any
 
 from hybridlib.config import cache_dir
 from hybridlib.evaluation.results import result_path
-from hybridlib.params import Params
+from hybridlib.params import Params, is_set_path
 from hybridlib.train.identity import arm_model_path
 
 
 def evaluation_sets(params: Params) -> dict[str, Any]:
-    """The evaluation RetrievalSets, cut to ``eval_max_paragraphs`` (XQuAD-R / MLQA-R: whole question
-    groups, :func:`hybridlib.data.lareqa.first_paragraphs`) / ``tydi_max_questions``."""
+    """The evaluation RetrievalSets by ``eval_sets`` entry, cut to ``eval_max_paragraphs`` (XQuAD-R,
+    MLQA-R and one's own SQuAD folders: whole question groups,
+    :func:`hybridlib.data.lareqa.first_paragraphs`) / ``tydi_max_questions`` (TyDi QA)."""
     from hybridlib.data.lareqa import first_paragraphs
     from hybridlib.data.loaders import load_retrieval_set
     from hybridlib.data.schema import first_questions
@@ -30,7 +31,7 @@ def evaluation_sets(params: Params) -> dict[str, Any]:
     sets = {}
     for name in params.eval_sets:
         rset = load_retrieval_set(name, data_dir=params.data_dir)
-        if name.startswith("tydiqa"):
+        if not is_set_path(name) and name.startswith("tydiqa"):
             sets[name] = first_questions(rset, params.tydi_max_questions)
         else:
             sets[name] = first_paragraphs(rset, params.eval_max_paragraphs)
@@ -56,11 +57,16 @@ def training_languages(params: Params, model_path: str | None = None) -> set[str
     """Languages of the QA fine-tuning data (``train_sets`` restricted to ``train_languages``) of
     :func:`trained_on`: what makes a TyDi language "seen". Alignment languages (λ > 0) are
     not seen: the QA objective never trained on them, and they are what hybrid+align is tested on."""
+    from hybridlib.data.languages import check_languages
     from hybridlib.data.loaders import load_retrieval_set
+    from hybridlib.data.own import is_triple_set, own_languages
 
     trained = trained_on(params, model_path)
     langs: set[str] = set()
     for name in trained.train_sets:
+        if is_triple_set(name):  # its languages are its file names; its files may be large
+            langs |= set(check_languages(trained.train_languages, own_languages(name), name))
+            continue
         rset = load_retrieval_set(name, data_dir=trained.data_dir, languages=trained.train_languages)
         langs |= set(rset.languages)
     return langs

@@ -16,7 +16,7 @@ from typing import Any
 
 from hybridlib.config import REPO_ROOT, SUMMARY_FILE, figures_dir
 from hybridlib.evaluation.results import result_path
-from hybridlib.params import Params, arm_settings
+from hybridlib.params import Params, arm_settings, set_label
 from hybridlib.train.identity import arm_model_path, train_dir
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -88,7 +88,7 @@ def build_stages(params: Params) -> list[Stage]:
             "05_language_bias",
             "05_language_bias",
             _inject("05_language_bias", params),
-            [figures_dir(params) / f"heatmaps_{ds}.png" for ds in lareqa],
+            [figures_dir(params) / f"heatmaps_{set_label(ds)}.png" for ds in lareqa],
             deps=evaluations,
         )
     )

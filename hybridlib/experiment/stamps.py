@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridlib.config import run_root
-from hybridlib.data.loaders import PARALLEL_FOLDERS
+from hybridlib.data.loaders import alignment_source
 from hybridlib.experiment.stages import NOTEBOOKS, Stage, build_stages
 from hybridlib.fingerprint import code_fingerprint, data_fingerprint, model_fingerprint
 from hybridlib.params import Params
@@ -25,8 +25,10 @@ def stage_inputs(parameters: Mapping[str, Any], notebook: Path, *, model: str | 
     folders its parameters name, and ``model`` (the base model a stage loads by name; ``None`` for a
     model trained by an earlier stage, whose identity is in that stage's stamp)."""
     names = [*parameters.get("train_sets", []), *parameters.get("eval_sets", [])]
-    if parameters.get("align_data") in PARALLEL_FOLDERS and parameters.get("align_weight", 0) > 0:
-        names.append(PARALLEL_FOLDERS[parameters["align_data"]])
+    # A stage reads the alignment data when it trains with λ > 0, or always when it has no λ (01_data).
+    source = alignment_source(parameters["align_data"]) if "align_data" in parameters else None
+    if source is not None and parameters.get("align_weight", 1) > 0:
+        names.append(source)
     return {
         "code": code_fingerprint(notebook),
         "data": data_fingerprint(names, parameters.get("data_dir")) if names else {},

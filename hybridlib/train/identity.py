@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridlib.config import MODEL_DIR, run_root
-from hybridlib.data.loaders import PARALLEL_FOLDERS
+from hybridlib.data.loaders import alignment_source
 from hybridlib.fingerprint import code_fingerprint, data_fingerprint, digest, model_fingerprint
 from hybridlib.params import Params, arm_settings, run_name, same_training
 from hybridlib.train.processes import world_size
@@ -104,8 +104,8 @@ def training_datasets(params: Params) -> list[str]:
     evaluation sets too (alignment pairs equal to an evaluation question are removed)."""
     names = list(params.train_sets)
     if params.align_weight > 0:
-        if params.align_data in PARALLEL_FOLDERS:
-            names.append(PARALLEL_FOLDERS[params.align_data])
+        source = alignment_source(params.align_data)
+        names += [source] if source is not None else []
         names += params.eval_sets
         if params.align_data == "xor-tydi":
             names.append("tydiqa-goldp")

@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import pandas as pd
 
-from hybridlib.params import Params
+from hybridlib.params import ParameterError, Params
 
 #: The dataset (and loss) name of the alignment pairs beside the QA sets.
 ALIGN_SET = "align"
 
 
 def training_pairs(params: Params) -> dict[str, pd.DataFrame]:
-    """Pair tables (mono + cross) of every training set; the sampler decides which rows it uses."""
+    """Pair tables of every training set, keyed by the set as ``train_sets`` names it; the sampler
+    decides which rows it uses. A retrieval set (a name, or one's own SQuAD folder) gives mono and
+    cross pairs (:func:`hybridlib.pairs.build_pairs`); a folder of triples gives mono pairs with their
+    given negative (:func:`hybridlib.data.own.load_own_triples`; ``hard_negatives`` is for QA sets).
+    Every set is read before any is returned, so a bad file stops training before it starts."""
     from hybridlib.data.loaders import load_retrieval_set
+    from hybridlib.data.own import is_triple_set, load_own_triples
     from hybridlib.pairs import build_pairs
 
     out = {}
     for name in params.train_sets:
+        if is_triple_set(name):
+            out[name] = load_own_triples(name, languages=params.train_languages)
+            continue
         rset = load_retrieval_set(name, data_dir=params.data_dir, languages=params.train_languages)
         out[name] = build_pairs(rset, hard_negatives=params.hard_negatives, seed=params.seed)
     return out
@@ -34,21 +42,27 @@ def alignment_pairs(params: Params) -> pd.DataFrame:
     ``xor-tydi``: XOR-TyDi human translations of TyDi *train* questions. ``tatoeba``: LASER's
     Tatoeba pairs (default languages: the TyDi QA languages other than English). ``train-questions``:
     the training sets' own parallel questions (two languages of one question id), i.e. no new
-    languages. Whatever the source, every pair whose source or target text equals a question of any
+    languages (triple folders have no shared ids and add none). A path: one's own parallel text
+    (:func:`hybridlib.data.own.load_own_parallel`; ``align_languages`` keeps pairs with a side in
+    them). Whatever the source, every pair whose source or target text equals a question of any
     set in ``eval_sets`` (:func:`hybridlib.data.leakage.without_evaluation_questions`: NFKC, casefold,
     whitespace collapsed) is dropped (no test leakage); how many is printed and kept in
     ``attrs["dropped_eval_questions"]`` of the returned table.
     """
     from hybridlib.data import leakage, loaders
+    from hybridlib.data.own import is_triple_set
+    from hybridlib.params import is_set_path
 
-    if params.align_data == "xor-tydi":
+    if is_set_path(params.align_data):
+        raw = loaders.load_parallel_set(params.align_data, languages=params.align_languages).pairs
+    elif params.align_data == "xor-tydi":
         raw = loaders.load_xor_tydi_translations(params.align_languages, data_dir=params.data_dir).pairs
     elif params.align_data == "tatoeba":
         langs = params.align_languages or ["ar", "bn", "fi", "id", "ko", "ru", "sw", "te"]
         raw = loaders.load_tatoeba(langs, data_dir=params.data_dir).pairs
     else:
         frames = []
-        for name in params.train_sets:
+        for name in [x for x in params.train_sets if not is_triple_set(x)]:
             qs = loaders.load_retrieval_set(
                 name, data_dir=params.data_dir, languages=params.train_languages
             ).questions
@@ -65,6 +79,11 @@ def alignment_pairs(params: Params) -> pd.DataFrame:
                         "tgt": other["text"].to_numpy(),
                     }
                 )
+            )
+        if not frames:
+            raise ParameterError(
+                f"align_data: train-questions takes the parallel questions of SQuAD training sets, and "
+                f"train_sets {params.train_sets} hold only triples; choose another align_data"
             )
         raw = pd.concat(frames, ignore_index=True)
     kept, dropped = leakage.without_evaluation_questions(raw, params.eval_sets, data_dir=params.data_dir)
