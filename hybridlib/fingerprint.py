@@ -29,7 +29,7 @@ from typing import Any
 
 from hybridlib.config import EMBEDDED_MODEL
 from hybridlib.config import data_dir as resolve_data_dir
-from hybridlib.params import is_set_path, set_path
+from hybridlib.dataset_names import is_set_path, set_path
 
 PACKAGE = "hybridlib"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -150,7 +150,8 @@ def folder_fingerprint(folder: Path) -> str:
 
 def dataset_folder(name: str, data_dir: str | None = None) -> Path:
     """Folder (or file) a dataset is read from: ``<data_dir>/<name>`` for a dataset name, the path
-    itself for one's own data given by path (:func:`hybridlib.params.set_path`: from the repository root)."""
+    itself for one's own data given by path (:func:`hybridlib.dataset_names.set_path`: from the
+    repository root)."""
     if is_set_path(name):
         return set_path(name)
     return resolve_data_dir(data_dir) / name

@@ -20,6 +20,16 @@ from typing import Any
 
 import yaml
 
+from hybridlib.dataset_names import (
+    REPO_ROOT,
+    SQUAD_SUFFIX,
+    TRIPLE_SUFFIXES,
+    canonical_set,
+    is_set_path,
+    set_label,
+    set_path,
+)
+
 SAMPLERS = ("monolingual", "crosslingual", "multilingual", "hybrid")
 #: FAISS index kinds for the TREC run files (``hybridlib.retrieval.index``).
 INDEX_KINDS = ("flat", "ivf", "hnsw")
@@ -30,16 +40,6 @@ INDEX_KINDS = ("flat", "ivf", "hnsw")
 GLOBAL_BATCHES = ("per_process", "split")
 #: The arms of the experiment: zero-shot (no fine-tuning), one per sampler, and hybrid + alignment.
 ARMS = ("zero-shot", "monolingual", "crosslingual", "multilingual", "hybrid", "hybrid+align")
-
-#: Repository root: relative paths in parameters (``run_dir``, ``figures_dir``, datasets given by path)
-#: resolve against it, so a parameter file means the same from the shell, ``make`` and papermill
-#: (which runs notebooks in ``notebooks/``).
-REPO_ROOT = Path(__file__).resolve().parent.parent
-#: Files a dataset folder given by path holds (README "Use your own data"): ``<lang>.json`` SQuAD files
-#: (a retrieval set: trains and evaluates) or ``<lang>.tsv`` / ``<lang>.jsonl`` triples (trains only).
-SQUAD_SUFFIX = ".json"
-TRIPLE_SUFFIXES = (".tsv", ".jsonl")
-
 
 class ParameterError(ValueError):
     """A parameter name or value is wrong; the message says which and how to fix it."""
@@ -242,27 +242,6 @@ def _check_ranges(p: Params) -> None:
     _check_no_train_test_overlap(p)
 
 
-def is_set_path(name: str) -> bool:
-    """Whether a dataset parameter (``train_sets``/``eval_sets`` entry, ``align_data``) is a path to
-    one's own data: it holds a path separator or starts with ``.`` or ``~``. Bare words are always
-    dataset names, so a parameter file means the same whatever folders exist."""
-    text = str(name).strip()
-    return "/" in text or os.sep in text or text.startswith((".", "~"))
-
-
-def set_path(name: str) -> Path:
-    """What a path-valued dataset parameter names: ``~`` expanded, relative to :data:`REPO_ROOT`."""
-    return (REPO_ROOT / Path(str(name).strip()).expanduser()).resolve()
-
-
-def set_label(name: str) -> str:
-    """A dataset in file names and tables: a name as given, a path's last part as written (``own/qa``
-    → ``qa``; a symlink keeps its own name)."""
-    if not is_set_path(name):
-        return str(name)
-    return os.path.basename(os.path.normpath(REPO_ROOT / Path(str(name).strip()).expanduser()))
-
-
 def _check_set_paths(p: Params) -> None:
     """Paths exist; an evaluation set holds SQuAD files (triples have no pool to rank); no two
     evaluation sets share a label (their result files would overwrite each other)."""
@@ -290,18 +269,13 @@ def _check_set_paths(p: Params) -> None:
             )
 
 
-def _canonical_set(name: str) -> str:
-    """One set, one key: a name lower-cased with ``_`` as ``-``; a path resolved (one folder, one set)."""
-    return str(set_path(name)) if is_set_path(name) else str(name).strip().lower().replace("_", "-")
-
-
 def _check_no_train_test_overlap(p: Params) -> None:
     """Zero-shot evaluation: no evaluation set may also be a training set (``mlqa-r`` in both, or two
     paths to one folder)."""
-    train = {_canonical_set(x) for x in p.train_sets}
-    leaked = [x for x in p.eval_sets if _canonical_set(x) in train]
+    train = {canonical_set(x) for x in p.train_sets}
+    leaked = [x for x in p.eval_sets if canonical_set(x) in train]
     if leaked:
-        keep = [x for x in p.eval_sets if _canonical_set(x) not in train]
+        keep = [x for x in p.eval_sets if canonical_set(x) not in train]
         raise ParameterError(
             f"eval_sets {p.eval_sets} and train_sets {p.train_sets} share {leaked}: evaluating on a "
             f"training set is not zero-shot (train/test leakage). Remove {leaked} from eval_sets "

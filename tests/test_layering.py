@@ -14,7 +14,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent / "hybridlib"
 #: Layers in pipeline order; a module may import modules of its own layer or of an earlier one.
 LAYERS = [
     # the core: the parameter schema, locations, atomic writes, provenance, fingerprints
-    {"hybridlib", "params", "config", "io", "provenance", "fingerprint"},
+    {"hybridlib", "dataset_names", "params", "config", "io", "provenance", "fingerprint"},
     {"data"},
     {"pairs"},
     {"sampling"},

@@ -33,7 +33,7 @@ from hybridlib.data.own import load_own_parallel, load_own_retrieval_set, own_la
 from hybridlib.data.parallel import load_tatoeba, load_xor_tydi_translations, tatoeba_codes
 from hybridlib.data.schema import ParallelSet, RetrievalSet
 from hybridlib.data.tydi import TYDI_SPLITS, load_tydiqa_goldp
-from hybridlib.params import is_set_path
+from hybridlib.dataset_names import is_set_path
 
 RETRIEVAL_SETS: dict[str, Callable[..., RetrievalSet]] = {
     "xquad-r": load_xquad_r,

@@ -2,8 +2,9 @@
 ``align_data``, instead of a dataset name (README "Use your own data").
 
 A parameter is a path when it holds a ``/`` or starts with ``.`` or ``~``
-(:func:`hybridlib.params.is_set_path`); a relative path is taken from the repository root
-(:func:`hybridlib.params.set_path`), and ``data_dir`` plays no part. What a folder holds decides what it is:
+(:func:`hybridlib.dataset_names.is_set_path`); a relative path is taken from the repository root
+(:func:`hybridlib.dataset_names.set_path`), and ``data_dir`` plays no part. What a folder holds
+decides what it is:
 
 * ``<lang>.json`` SQuAD files, one per language, question ids shared by a question's translations (like
   XQuAD-R and MLQA-R) — a retrieval set, read by the XQuAD-R / MLQA-R code
@@ -33,7 +34,7 @@ from hybridlib.data.lareqa import load_squad_files
 from hybridlib.data.parallel import aligned_pairs, read_parallel_tsv
 from hybridlib.data.schema import PARALLEL_COLUMNS, ParallelSet, RetrievalSet
 from hybridlib.data.triples import read_triples_file
-from hybridlib.params import SQUAD_SUFFIX, TRIPLE_SUFFIXES, is_set_path, set_label, set_path
+from hybridlib.dataset_names import SQUAD_SUFFIX, TRIPLE_SUFFIXES, is_set_path, set_label, set_path
 
 #: The two kinds of retrieval-set folder.
 SQUAD, TRIPLES = "squad", "triples"
@@ -119,8 +120,8 @@ def load_own_retrieval_set(
     *,
     dedup_text: bool = False,
 ) -> RetrievalSet:
-    """The SQuAD folder ``name`` as a retrieval set named :func:`hybridlib.params.set_label` (``data_dir``
-    is accepted for the registry's signature and unused: a path names its own folder)."""
+    """The SQuAD folder ``name`` as a retrieval set named :func:`hybridlib.dataset_names.set_label`
+    (``data_dir`` is accepted for the registry's signature and unused: a path names its own folder)."""
     del data_dir
     if set_kind(name) == TRIPLES:
         raise DatasetFormatError(

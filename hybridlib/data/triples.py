@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from hybridlib.data.files import DatasetFormatError
-from hybridlib.params import TRIPLE_SUFFIXES
+from hybridlib.dataset_names import TRIPLE_SUFFIXES
 
 TRIPLE_COLUMNS = ("query", "positive", "negative")
 

@@ -83,8 +83,9 @@ import numpy as np
 from hybridlib import __version__
 from hybridlib.config import TRAIN_LOG_FILE, run_root
 from hybridlib.data.schema import RetrievalSet
+from hybridlib.dataset_names import set_label
 from hybridlib.io import atomic_path, write_json
-from hybridlib.params import Params, set_label
+from hybridlib.params import Params
 from hybridlib.provenance import git_state
 
 SCHEMA_VERSION = 1

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from hybridlib.config import cache_dir
+from hybridlib.dataset_names import is_set_path
 from hybridlib.evaluation.results import result_path
-from hybridlib.params import Params, is_set_path
+from hybridlib.params import Params
 from hybridlib.train.identity import arm_model_path
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from hybridlib.config import REPO_ROOT, SUMMARY_FILE, figures_dir
+from hybridlib.dataset_names import set_label
 from hybridlib.evaluation.results import result_path
-from hybridlib.params import Params, arm_settings, set_label
+from hybridlib.params import Params, arm_settings
 from hybridlib.train.identity import arm_model_path, train_dir
 
 NOTEBOOKS = REPO_ROOT / "notebooks"

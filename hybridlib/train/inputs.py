@@ -51,7 +51,7 @@ def alignment_pairs(params: Params) -> pd.DataFrame:
     """
     from hybridlib.data import leakage, loaders
     from hybridlib.data.own import is_triple_set
-    from hybridlib.params import is_set_path
+    from hybridlib.dataset_names import is_set_path
 
     if is_set_path(params.align_data):
         raw = loaders.load_parallel_set(params.align_data, languages=params.align_languages).pairs

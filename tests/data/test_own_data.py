@@ -14,7 +14,8 @@ from hybridlib.config import DataFolderError
 from hybridlib.data import own
 from hybridlib.data.files import DatasetFormatError
 from hybridlib.data.loaders import load_parallel_set, load_retrieval_set
-from hybridlib.params import REPO_ROOT, ParameterError, run_name, set_label, validate
+from hybridlib.dataset_names import REPO_ROOT, set_label
+from hybridlib.params import ParameterError, run_name, validate
 
 #: Two paragraphs per language; question ids shared across languages (like XQuAD-R / MLQA-R).
 SENTENCES = {
