@@ -68,6 +68,8 @@ class Params:
     # --- training data
     train_sets: list[str] = field(default_factory=lambda: ["mlqa-r"])
     train_languages: list[str] | None = None
+    # question ids of each training set held out of training in every arm (hybridlib.data.split)
+    validation_fraction: float = 0.1
     hard_negatives: bool = False
     # --- sampler and objective (the paper's method)
     sampler: str = "hybrid"
@@ -226,6 +228,10 @@ def _check_ranges(p: Params) -> None:
             raise ParameterError(f"{name} = {getattr(p, name)} must be at least 1")
     if p.temperature <= 0:
         raise ParameterError(f"temperature = {p.temperature} must be > 0")
+    if not 0.0 <= p.validation_fraction < 1.0:
+        raise ParameterError(
+            f"validation_fraction = {p.validation_fraction} must lie in [0, 1) (0: train on every question)"
+        )
     if any(not 0.0 <= a <= 1.0 for a in p.alphas):
         raise ParameterError(f"alphas = {p.alphas} must all lie in [0, 1]")
     if p.gather_across_devices and p.global_batch != "split":

@@ -29,6 +29,7 @@ _before = set(globals())
 data_dir = None
 train_sets = ["mlqa-r"]
 train_languages = None
+validation_fraction = 0.1
 hard_negatives = False
 seed = 0
 figures_dir = "figures"

