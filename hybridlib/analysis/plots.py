@@ -272,3 +272,25 @@ def sweep_plot(
     if title:
         fig.suptitle(title)
     return _finish(fig, path)
+
+
+def pilot_curves(table: pd.DataFrame, path: str | os.PathLike | None = None) -> Figure:
+    """The validation pilot (``hybridlib.experiment.pilot``): validation loss (left) and validation
+    Mo. (dashed) / Mul. (solid) mAP (right) against training step, one colour per arm."""
+    fig = Figure(figsize=(9.5, 3.6), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    arms = list(dict.fromkeys(table["arm"]))
+    for color, arm in zip(sns.color_palette("colorblind", max(len(arms), 1)), arms, strict=False):
+        rows = table[table["arm"] == arm].sort_values("step")
+        left.plot(rows["step"], rows["val_loss"], "o-", color=color, label=arm)
+        for column in [c for c in rows.columns if c.endswith("val mul mAP")]:
+            right.plot(rows["step"], rows[column], "o-", color=color, label=f"{arm} Mul.")
+            right.plot(
+                rows["step"], rows[column.replace(" mul ", " mo ")], "o--", color=color, label=f"{arm} Mo."
+            )
+    left.set(xlabel="step", ylabel="validation InfoNCE loss", title="Validation loss")
+    right.set(xlabel="step", ylabel="validation mAP", title="Validation retrieval (held-out questions)")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    return _finish(fig, path)
