@@ -12,7 +12,7 @@ KERNEL := hybridlib
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run lab test lint bench seeds alpha-sweep lock sync-notebooks clean-runs help
+.PHONY: setup run lab test lint bench seeds alpha-sweep gpu lock sync-notebooks clean-runs help
 
 ## List every target with its description (the `## ...` line above it).
 help:
@@ -62,6 +62,15 @@ seeds: $(STAMP)
 alpha-sweep: $(STAMP)
 	$(BIN)/papermill notebooks/07_alpha_sweep.ipynb runs/alpha_sweep.ipynb -f $(PARAMS) -y "seeds: [0, 1, 2]" -k $(KERNEL)
 	$(BIN)/python -m hybridlib.report --params $(PARAMS)
+
+# make gpu reads params/gpu-e5.yaml unless PARAMS is given; ALLOW_CPU=1 runs it without a CUDA device.
+GPU_PARAMS = $(if $(filter command line environment,$(origin PARAMS)),$(PARAMS),params/gpu-e5.yaml)
+ALLOW_CPU ?=
+## The GPU profile end to end (params/gpu-e5.yaml): every arm, seeds 0 1 2, results in <run_dir>/RESULTS.md.
+gpu: $(STAMP)
+	$(BIN)/python -m hybridlib.report --params $(GPU_PARAMS) --check-cuda $(if $(ALLOW_CPU),--allow-cpu)
+	$(BIN)/python -m hybridlib.sweep seeds --params $(GPU_PARAMS) --seeds 0 1 2
+	$(BIN)/python -m hybridlib.report --params $(GPU_PARAMS) --results-file
 
 ## Re-pin requirements.lock from the working .venv.
 lock: $(STAMP)

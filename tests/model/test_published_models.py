@@ -2,57 +2,23 @@
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
+from tiny_models import TINY_LABSE_DIM, offline_hub, place_in_hub_cache, tiny_labse_folder
 
 TEXTS = ["Who wrote the book?", "Wer hat das Buch geschrieben?", "a b c", "the cat sat on the mat"]
 
 
-def _tiny_st_folder(path, tokenizer_source):
-    """CLS pooling -> Dense(tanh) -> Normalize on a tiny random BERT, the layout of LaBSE."""
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer import modules
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    torch.manual_seed(0)
-    tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_source))
-    bert_dir = path.parent / (path.name + "-bert")
-    config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=128, pad_token_id=tokenizer.pad_token_id,
-    )  # fmt: skip
-    BertModel(config).save_pretrained(bert_dir)
-    tokenizer.save_pretrained(bert_dir)
-    transformer = modules.Transformer(str(bert_dir), max_seq_length=64)
-    pooling = modules.Pooling(32, pooling_mode="cls")
-    dense = modules.Dense(32, 16, activation_function=torch.nn.Tanh())
-    model = SentenceTransformer(modules=[transformer, pooling, dense, modules.Normalize()], device="cpu")
-    model.save(str(path))
-    shutil.rmtree(bert_dir)
-    return path
-
-
 @pytest.fixture(scope="module")
 def st_folder(tmp_path_factory, embedded_model_dir):
-    return _tiny_st_folder(tmp_path_factory.mktemp("st") / "tiny-labse", embedded_model_dir)
+    return tiny_labse_folder(tmp_path_factory.mktemp("st") / "tiny-labse", embedded_model_dir)
 
 
 @pytest.fixture()
-def hub_id(st_folder, tmp_path, monkeypatch):
+def hub_id(st_folder, tmp_path):
     """``acme/tiny-labse`` as an offline hub cache holds a downloaded model."""
-    from huggingface_hub import constants
-
-    repo = tmp_path / "hub" / "models--acme--tiny-labse"
-    commit = "0" * 40
-    shutil.copytree(st_folder, repo / "snapshots" / commit)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(commit)
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    return "acme/tiny-labse"
+    with offline_hub(tmp_path / "hub"):
+        yield place_in_hub_cache(st_folder, "acme/tiny-labse", tmp_path / "hub")
 
 
 def _reference(folder, kind_prefix=""):
@@ -75,7 +41,7 @@ def test_published_model_loads_with_all_its_modules(where, st_folder, request):
     encoder, emb = _hybridlib(name)
     kinds = [type(m).__name__ for m in encoder.model]
     assert kinds == ["Transformer", "Pooling", "Dense", "Normalize"]
-    assert encoder.dim == 16
+    assert encoder.dim == TINY_LABSE_DIM
     np.testing.assert_allclose(emb, _reference(st_folder), rtol=0, atol=1e-5)
 
 
