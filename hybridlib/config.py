@@ -40,6 +40,10 @@ SUMMARY_FILE = "summary.json"
 IDENTITY_FILE = "identity.json"
 #: The pipeline's report of its last invocation (``hybridlib.experiment.pipeline``).
 PIPELINE_REPORT = "pipeline.json"
+#: The results section of a profile other than the default (``report --results-file``; ``make gpu``).
+RESULTS_FILE = "RESULTS.md"
+#: The device ``make gpu`` checked before running (``hybridlib.experiment.report.require_cuda``).
+DEVICE_FILE = "device.json"
 
 
 class DataFolderError(FileNotFoundError):

@@ -90,6 +90,8 @@ def embedding_cache_dir() -> Path:
 def evaluate_model(params: Params, *, arm: str, model_path: str | None = None) -> dict[str, Path]:
     """Encode and evaluate one model on every evaluation set; write results, per-query arrays, TREC
     run and qrels under ``results/<arm>/``. Returns ``{dataset: result path}``."""
+    import torch
+
     from hybridlib.evaluation.lareqa import evaluate_lareqa
     from hybridlib.evaluation.results import write_results
     from hybridlib.evaluation.tydi import evaluate_tydi
@@ -101,6 +103,7 @@ def evaluate_model(params: Params, *, arm: str, model_path: str | None = None) -
     model_path = model_path or arm_model_path(params, arm)
     encoder = load_encoder(
         model_path,
+        device="cuda" if torch.cuda.is_available() else "cpu",
         precision=params.precision,
         threads=params.threads,
         max_seq_length=params.eval_max_seq_length,

@@ -175,7 +175,8 @@ def test_results_file_holds_the_readme_section_beside_the_run(tiny_run, tmp_path
     results; no new pipeline), with figure links relative to that file; README.md is left alone."""
     import yaml
 
-    from hybridlib.experiment.report import RESULTS_FILE, main, results_markdown, write_results_file
+    from hybridlib.config import RESULTS_FILE
+    from hybridlib.experiment.report import main, results_markdown, write_results_file
 
     params, root, _ = tiny_run
     readme_before = (REPO / "README.md").read_text()
