@@ -12,7 +12,7 @@ KERNEL := hybridlib
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run lab test lint bench seeds alpha-sweep gpu lock sync-notebooks clean-runs help
+.PHONY: setup run lab test lint bench seeds pilot alpha-sweep gpu lock sync-notebooks clean-runs help
 
 ## List every target with its description (the `## ...` line above it).
 help:
@@ -39,10 +39,10 @@ LAB_ARGS ?=
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-## ruff, then pytest (what CI runs).
+## ruff, then pytest on two workers (what CI runs; tests sharing the tiny pipeline stay together).
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 ## ruff only.
 lint: $(STAMP)
@@ -57,6 +57,10 @@ bench: $(STAMP)
 seeds: $(STAMP)
 	$(BIN)/python -m hybridlib.sweep seeds --params $(PARAMS) --seeds 0 1 2 --jobs $(JOBS)
 	$(BIN)/python -m hybridlib.report --params $(PARAMS)
+
+## Validation pilot: validation loss and mAP against steps for hybrid and multilingual (long).
+pilot: $(STAMP)
+	$(BIN)/python -m hybridlib.pilot --params $(PARAMS)
 
 ## The α sweep (07_alpha_sweep) with seeds 0, 1, 2 (long).
 alpha-sweep: $(STAMP)

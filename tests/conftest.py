@@ -7,10 +7,26 @@ from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs two pytest workers on the 2 cores: one torch thread each (the kernels they
+    # start inherit it), so that torch's threads never outnumber the cores.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+#: Session fixtures too costly to build twice: under pytest-xdist (`make test`: ``-n 2 --dist loadgroup``)
+#: every test that uses one runs in the same worker, which builds it once.
+SHARED_RUNS = {"tiny_run": "tiny-pipeline", "seeded_run": "tiny-pipeline"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        groups = {SHARED_RUNS[name] for name in getattr(item, "fixturenames", ()) if name in SHARED_RUNS}
+        for group in groups:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,9 @@ pilot trains each arm once, well past the default budget, and probes the model b
 * **validation Mo. / Mul. mAP** — LAReQA retrieval of the validation questions in the pool of the
   paragraphs holding their golds (:func:`hybridlib.data.split.validation_part`).
 
-Probing does not change training: it encodes in inference mode and consumes no random numbers, so the
-trained model is the one the same parameters train without it (same training identity, reused).
+Probing encodes as evaluation does (``eval_max_seq_length`` tokens, the evaluation's precision) and does
+not change training: it runs in inference mode and consumes no random numbers, so the trained model is
+the one the same parameters train without it (tested).
 """
 
 from __future__ import annotations
@@ -111,7 +112,13 @@ def pilot_callback(params: Params, arm: str, every: int, rows: list[dict]) -> An
         def _probe(self, step: int, model: Any) -> None:
             settings = settings_for(params.model, max_seq_length=params.eval_max_seq_length)
             encoder = Encoder(model, name=params.model, settings=settings, precision=params.precision)
-            rows.append({"arm": arm, "step": step, **probe(encoder, batches, vsets, params.temperature)})
+            training_length = model.max_seq_length
+            model.max_seq_length = params.eval_max_seq_length  # probe as evaluation encodes
+            try:
+                values = probe(encoder, batches, vsets, params.temperature)
+            finally:
+                model.max_seq_length = training_length
+            rows.append({"arm": arm, "step": step, **values})
             print(f"pilot {arm} step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in rows[-1].items()
                                                            if isinstance(v, float)))  # fmt: skip
 
