@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_RUNS = {"tiny_run": "tiny-pipeline", "seeded_run": "tiny-pipeline"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the markers into scheduling groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
         groups = {SHARED_RUNS[name] for name in getattr(item, "fixturenames", ()) if name in SHARED_RUNS}

