@@ -156,8 +156,29 @@ def run_pilot(
     write_text(run_root(params) / "pilot" / PILOT_FILE, table.to_csv(index=False))
     figures = figures_dir(params)
     write_text(figures / PILOT_FILE, table.to_csv(index=False))
+    write_text(figures / "table_pilot.md", pilot_markdown(table, batch_size=batch_size))
     pilot_curves(table, figures / "pilot_validation.png")
     return table
+
+
+def pilot_markdown(table: pd.DataFrame, *, batch_size: int) -> str:
+    """The pilot as the README shows it: per arm and probed step, the validation loss and mAPs, and
+    the step of each arm's lowest validation loss (the paper's stopping rule), with the commit."""
+    from hybridlib.analysis.tables import to_markdown
+    from hybridlib.provenance import git_state
+
+    commit, dirty = git_state()
+    wide = table.set_index(["step", "arm"]).unstack("arm")
+    wide.columns = [f"{arm} {metric}" for metric, arm in wide.columns]
+    best = table.loc[table.groupby("arm", sort=False)["val_loss"].idxmin()]
+    lowest = "; ".join(
+        f"{r.arm}: step {int(r.step)} (loss {r.val_loss:.4f})" for r in best.itertuples(index=False)
+    )
+    source = f"commit {commit[:10]}{' + uncommitted changes' if dirty else ''}" if commit else "no git"
+    return (
+        f"{to_markdown(wide, '.4f')}\n\nLowest validation loss at batch {batch_size}: {lowest} "
+        f"(probed every {int(table['step'].diff().max())} steps; {source}).\n"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

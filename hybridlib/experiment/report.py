@@ -49,6 +49,10 @@ TABLES = [
         "table_seeds.md",
     ),
     ("α sweep of `hybrid`: mean ± std over seeds (`make alpha-sweep`)", "table_alpha_sweep.md"),
+    (
+        "Validation pilot (`make pilot`): held-out training questions against training steps",
+        "table_pilot.md",
+    ),
 ]
 #: The figures shown, in order: (alt text, file under the figures folder).
 FIGURES = [
@@ -58,6 +62,7 @@ FIGURES = [
     ("Training loss", "loss_curves.png"),
     ("Training pairs", "pair_counts.png"),
     ("α sweep", "alpha_sweep.png"),
+    ("Validation pilot", "pilot_validation.png"),
 ]
 
 
