@@ -50,3 +50,21 @@ def test_pilot_probes_the_model_being_trained_without_changing_it(tmp_path, data
     unprobed = load_file(str(plain.model_dir / "model.safetensors"))
     assert probed.keys() == unprobed.keys()
     assert all(np.array_equal(probed[k], unprobed[k]) for k in probed)
+
+
+def test_pilot_table_names_each_arms_lowest_validation_loss():
+    from hybridlib.experiment.pilot import pilot_markdown
+
+    table = pd.DataFrame(
+        {
+            "arm": ["hybrid"] * 3 + ["multilingual"] * 3,
+            "step": [0, 25, 50] * 2,
+            "val_loss": [0.9, 0.5, 0.6, 0.9, 0.7, 0.4],
+            "mlqa-r val mo mAP": [0.6, 0.7, 0.7, 0.6, 0.65, 0.7],
+            "mlqa-r val mul mAP": [0.3, 0.4, 0.4, 0.3, 0.35, 0.4],
+        }
+    )
+    text = pilot_markdown(table, batch_size=32)
+    assert "hybrid: step 25 (loss 0.5000); multilingual: step 50 (loss 0.4000)" in text
+    assert "at batch 32" in text and "probed every 25 steps" in text
+    assert "hybrid val_loss" in text and "multilingual mlqa-r val mul mAP" in text
