@@ -210,6 +210,8 @@ RECORDED = {
         "run_dir": "runs/full",
         "figures_dir": "runs/full/figures",
         "eval_max_paragraphs": None,
+        "batch_size": 32,
+        "max_steps": 200,
     },
     "gpu-e5.yaml": {
         **_DEFAULT_RUN,
