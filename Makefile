@@ -39,10 +39,10 @@ LAB_ARGS ?=
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-## ruff, then pytest on two workers (what CI runs; tests sharing the tiny pipeline stay together).
+## ruff, then pytest on two workers (what CI runs; a test file stays in one worker).
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## ruff only.
 lint: $(STAMP)

@@ -17,19 +17,6 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
-#: Session fixtures too costly to build twice: under pytest-xdist (`make test`: ``-n 2 --dist loadgroup``)
-#: every test that uses one runs in the same worker, which builds it once.
-SHARED_RUNS = {"tiny_run": "tiny-pipeline", "seeded_run": "tiny-pipeline"}
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the markers into scheduling groups
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        groups = {SHARED_RUNS[name] for name in getattr(item, "fixturenames", ()) if name in SHARED_RUNS}
-        for group in groups:
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture(scope="session")
 def embedded_model_dir():
     """The converted embedded encoder (converted once into the cache, then reused)."""
@@ -66,7 +53,9 @@ def data_root():
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
     """The whole pipeline on ``params/tiny.yaml``, run once per test session and shared by every test
-    that needs trained models or result files: ``(params, root, --set overrides)``."""
+    that needs trained models or result files: ``(params, root, --set overrides)``. Those tests live in
+    ``tests/experiment/test_notebooks.py``: `make test` (``--dist loadfile``) keeps a file in one worker,
+    which builds the pipeline once."""
     import shutil
 
     from hybridlib.experiment.pipeline import main as pipeline_main

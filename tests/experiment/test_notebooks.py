@@ -160,6 +160,40 @@ def test_report_fills_the_readme_between_its_markers(tiny_run, tmp_path):
         update_readme(params, readme)
 
 
+def test_results_file_holds_the_readme_section_beside_the_run(tiny_run, tmp_path):
+    """``make gpu``'s report: the README's results section, written as a file of its own (the tiny run's
+    results; no new pipeline), with figure links relative to that file; README.md is left alone."""
+    import yaml
+
+    from hybridlib.config import RESULTS_FILE
+    from hybridlib.experiment.report import main, results_markdown, write_results_file
+
+    params, root, _ = tiny_run
+    readme_before = (REPO / "README.md").read_text()
+    assert results_markdown(params).startswith(f"Default run (`make run`, seed {params.seed}): last invoked")
+
+    beside_figures = write_results_file(params, root / "RESULTS.md", label="The tiny run")
+    text = beside_figures.read_text()
+    assert text.startswith("# Results · The tiny run\n") and "The tiny run (seed 0): last invoked" in text
+    assert "| hybrid+align | 2 | 1 | fp32 |" in text and "#### Table 1" in text
+    assert "](figures/heatmaps_xquad-r.png)" in text and (root / "figures" / "heatmaps_xquad-r.png").is_file()
+    assert "Device:" not in text  # no device check ran for this run
+
+    profile = tmp_path / "tiny-here.yaml"
+    values = yaml.safe_load((REPO / "params" / "tiny.yaml").read_text())
+    values.update(run_dir=params.run_dir, figures_dir=params.figures_dir)
+    profile.write_text(yaml.safe_dump(values))
+    default_path = Path(params.run_dir) / RESULTS_FILE
+    try:
+        main(["--params", str(profile), "--results-file"])
+        text = default_path.read_text()
+        assert text.startswith(f"# Results · Run of `{profile}`") and "#### Table 1" in text
+        assert f"]({params.figures_dir}/tydi_map.png)" in text  # figures outside the run folder: absolute
+    finally:
+        default_path.unlink(missing_ok=True)  # the tiny run is shared by other tests: leave it as found
+    assert (REPO / "README.md").read_text() == readme_before
+
+
 @pytest.fixture(scope="module")
 def seeded_run(tiny_run):
     """``make seeds`` with seeds 0 and 1 on top of the tiny run (which is seed 0)."""

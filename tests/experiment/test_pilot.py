@@ -27,6 +27,8 @@ def test_pilot_probes_the_model_being_trained_without_changing_it(tmp_path, data
         run_dir=str(tmp_path / "run"),
         figures_dir=str(tmp_path / "fig"),
         max_seq_length=16,
+        eval_max_seq_length=16,  # the probes encode at the evaluation length: short and quick
+        validation_fraction=0.01,  # ~12 question groups: a small probe
     )
     table = run_pilot(params, arms=["hybrid"], batch_size=4, max_steps=2, every=1)
     assert table["step"].tolist() == [0, 1, 2]
