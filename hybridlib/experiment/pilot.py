@@ -41,17 +41,28 @@ VALIDATION_BATCHES = 16
 PILOT_FILE = "pilot_validation.csv"
 
 
-def validation_batches(params: Params, *, batches: int = VALIDATION_BATCHES) -> list[tuple[list, list]]:
-    """``batches`` fixed (queries, passages) batches of ``params.batch_size`` validation pairs."""
-    from hybridlib.data.loaders import load_retrieval_set
+def validation_sets(params: Params) -> dict[str, Any]:
+    """The validation retrieval set of every training set (its held-out questions and their paragraphs)."""
     from hybridlib.data.split import validation_part
+    from hybridlib.train.inputs import training_set
+
+    return {
+        name: validation_part(training_set(params, name), params.validation_fraction)
+        for name in params.train_sets
+    }
+
+
+def validation_batches(
+    params: Params, vsets: dict[str, Any], *, batches: int = VALIDATION_BATCHES
+) -> list[tuple[list, list]]:
+    """``batches`` fixed (queries, passages) batches of ``params.batch_size`` pairs of the validation
+    sets ``vsets`` (:func:`validation_sets`), drawn as the hybrid sampler draws (X-X-mono and X-Y)."""
     from hybridlib.pairs import build_pairs
     from hybridlib.sampling.sampler import LanguageBatchSampler, PairMeta
 
     out: list[tuple[list, list]] = []
-    for name in params.train_sets:
-        rset = load_retrieval_set(name, data_dir=params.data_dir, languages=params.train_languages)
-        pairs = build_pairs(validation_part(rset, params.validation_fraction), seed=params.seed)
+    for name, vset in vsets.items():
+        pairs = build_pairs(vset, seed=params.seed)
         sampler = LanguageBatchSampler(
             {name: PairMeta.from_pairs(pairs, name=name)},
             sampler="hybrid",
@@ -63,20 +74,6 @@ def validation_batches(params: Params, *, batches: int = VALIDATION_BATCHES) -> 
             picked = pairs.iloc[np.asarray(rows)]
             out.append((picked["query"].tolist(), picked["positive"].tolist()))
     return out[:batches]
-
-
-def validation_sets(params: Params) -> dict[str, Any]:
-    """The validation retrieval set of every training set."""
-    from hybridlib.data.loaders import load_retrieval_set
-    from hybridlib.data.split import validation_part
-
-    return {
-        name: validation_part(
-            load_retrieval_set(name, data_dir=params.data_dir, languages=params.train_languages),
-            params.validation_fraction,
-        )
-        for name in params.train_sets
-    }
 
 
 def probe(encoder: Any, batches: list[tuple[list, list]], vsets: dict[str, Any], temperature: float) -> dict:
@@ -106,7 +103,8 @@ def pilot_callback(params: Params, arm: str, every: int, rows: list[dict]) -> An
 
     from hybridlib.model.encoder import Encoder, settings_for
 
-    batches, vsets = validation_batches(params), validation_sets(params)
+    vsets = validation_sets(params)  # each training set read once for both probes
+    batches = validation_batches(params, vsets)
 
     class ValidationProbe(TrainerCallback):
         def _probe(self, step: int, model: Any) -> None:

@@ -38,14 +38,19 @@ def training_pairs(params: Params) -> dict[str, pd.DataFrame]:
     return out
 
 
-def training_questions(params: Params, name: str) -> RetrievalSet:
-    """Training set ``name`` (a retrieval set) as training reads it: its languages, without its
-    validation questions."""
+def training_set(params: Params, name: str) -> RetrievalSet:
+    """Training set ``name`` (a retrieval set) in the training languages, validation questions included
+    (:func:`training_questions` holds them out; the validation pilot reads only them)."""
     from hybridlib.data.loaders import load_retrieval_set
+
+    return load_retrieval_set(name, data_dir=params.data_dir, languages=params.train_languages)
+
+
+def training_questions(params: Params, name: str) -> RetrievalSet:
+    """Training set ``name`` as training reads it: its languages, without its validation questions."""
     from hybridlib.data.split import without_validation
 
-    rset = load_retrieval_set(name, data_dir=params.data_dir, languages=params.train_languages)
-    return without_validation(rset, params.validation_fraction)
+    return without_validation(training_set(params, name), params.validation_fraction)
 
 
 def alignment_pairs(params: Params) -> pd.DataFrame:

@@ -483,6 +483,9 @@ def test_xquad_r_subset_is_the_first_paragraphs_of_every_language(xquad):
     _check_parallel_subset(xquad, sub)
     assert (sub.questions.groupby("lang").size() == 135).all() and len(sub.candidates) == 915
     assert set(sub.candidates["paragraph"].str.rsplit("/", n=1).str[-1].astype(int)) == set(range(20))
+    # the default's pool (README "Default scale"): 40 paragraphs, 225 questions per language
+    default = lareqa.first_paragraphs(xquad, 40)
+    assert (default.questions.groupby("lang").size() == 225).all() and len(default.candidates) == 1656
 
 
 def test_evaluation_uses_the_parallel_subset(mlqa):

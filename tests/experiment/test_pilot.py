@@ -39,10 +39,11 @@ def test_pilot_probes_the_model_being_trained_without_changing_it(tmp_path, data
 
     # step 0 is the base model: the same numbers as probing it directly
     p = arm_settings(params, "hybrid").replace(batch_size=4, max_steps=2)
+    vsets = validation_sets(p)
     base = probe(
         load_encoder(p.model, precision=p.precision, max_seq_length=p.eval_max_seq_length),
-        validation_batches(p),
-        validation_sets(p),
+        validation_batches(p, vsets),
+        vsets,
         p.temperature,
     )
     assert base["val_loss"] == pytest.approx(table["val_loss"].iloc[0], rel=1e-5)
