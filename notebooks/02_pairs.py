@@ -31,6 +31,7 @@ train_sets = ["mlqa-r"]
 train_languages = None
 validation_fraction = 0.1
 hard_negatives = False
+eval_sets = ["xquad-r", "tydiqa-goldp"]  # declared so the leakage check sees the real ones
 seed = 0
 figures_dir = "figures"
 

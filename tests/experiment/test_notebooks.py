@@ -50,6 +50,16 @@ def test_every_declared_parameter_is_in_the_schema():
         assert set(declared_parameters(py.stem)) <= own.get(py.stem, known), py.name
 
 
+def test_a_notebook_declaring_train_sets_declares_eval_sets_too():
+    """Each notebook validates its parameters, and the leakage check compares ``train_sets`` with
+    ``eval_sets``: a notebook that received the real ``train_sets`` (say XQuAD-R, the second fold) but
+    the default ``eval_sets`` (XQuAD-R among them) would stop on a leak that is not there."""
+    for py in NOTEBOOKS:
+        declared = set(declared_parameters(py.stem))
+        if "train_sets" in declared:
+            assert "eval_sets" in declared, py.name
+
+
 def test_pipeline_trains_every_arm_and_writes_sane_results(tiny_run):
     params, root, _ = tiny_run
     report = json.loads((root / "first_pipeline.json").read_text())
