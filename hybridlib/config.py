@@ -40,6 +40,9 @@ SUMMARY_FILE = "summary.json"
 IDENTITY_FILE = "identity.json"
 #: The pipeline's report of its last invocation (``hybridlib.experiment.pipeline``).
 PIPELINE_REPORT = "pipeline.json"
+#: The pipeline's report of its last invocation that ran every stage: the wall time of a whole run, kept
+#: when later invocations find everything up to date (``hybridlib.experiment.pipeline.last_complete_run``).
+COMPLETE_RUN_REPORT = "complete_run.json"
 #: The results section of a profile other than the default (``report --results-file``; ``make gpu``).
 RESULTS_FILE = "RESULTS.md"
 #: The device ``make gpu`` checked before running (``hybridlib.experiment.report.require_cuda``).
@@ -99,3 +102,12 @@ def figures_dir(params: Params) -> Path:
     out = repo_path(params.figures_dir)
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def seed_params(params: Params, seed: int) -> Params:
+    """Parameters of the run with ``seed``: ``params`` itself for its own seed, else the same
+    experiment in ``<run_dir>/seed<N>`` with its figures in ``<run_dir>/seed<N>/figures``."""
+    if int(seed) == params.seed:
+        return params
+    root = Path(params.run_dir) / f"seed{int(seed)}"
+    return params.replace(seed=int(seed), run_dir=str(root), figures_dir=str(root / "figures"))

@@ -29,7 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from hybridlib.config import PIPELINE_REPORT, REPO_ROOT, figures_dir, run_root
+from hybridlib.config import COMPLETE_RUN_REPORT, PIPELINE_REPORT, REPO_ROOT, figures_dir, run_root
+from hybridlib.experiment.run_records import is_complete, keep_complete_run
 from hybridlib.experiment.stages import KERNEL, NOTEBOOKS, Stage, build_stages
 from hybridlib.experiment.stamps import stage_fingerprint, stamp_of
 from hybridlib.io import write_json
@@ -98,7 +99,10 @@ def run(
         machine=machine_description(),
         params=params.to_dict(),
     )
+    keep_complete_run(root)  # before a no-op invocation replaces the report of a whole run
     write_json(root / PIPELINE_REPORT, report)
+    if is_complete(report):
+        write_json(root / COMPLETE_RUN_REPORT, report)
     return report
 
 

@@ -83,3 +83,32 @@ def test_stages_up_to_date_are_not_waited_for():
     record = Recorder()
     run_stages(stages, record, 2, on_done=lambda _: None)
     assert sorted(record.started) == sorted(s.id for s in stages)
+
+
+def test_the_wall_time_of_a_whole_run_outlives_invocations_that_ran_nothing(tmp_path, monkeypatch):
+    """``last_complete_run``: the report of the last invocation that ran every stage (the time a whole run
+    takes, for the README and ``make bench``); a later no-op invocation rewrites ``pipeline.json`` only."""
+    import json
+
+    from hybridlib.config import COMPLETE_RUN_REPORT, PIPELINE_REPORT
+    from hybridlib.experiment import pipeline, run_records
+    from hybridlib.params import Params
+
+    monkeypatch.setattr(pipeline, "build_stages", lambda params: dag())
+    monkeypatch.setattr(pipeline, "stage_fingerprint", lambda stage, deps: {"id": stage.id, "deps": deps})
+    monkeypatch.setattr(pipeline, "_execute_stage", lambda stage, nb_dir: 0.01)
+    params = Params(run_dir=str(tmp_path / "run"))
+    assert run_records.last_complete_run(params) is None
+    whole = pipeline.run(params, jobs=2)
+    assert run_records.last_complete_run(params) == whole
+    noop = pipeline.run(params)
+    assert {s["status"] for s in noop["stages"].values()} == {"up to date"}
+    assert json.loads((tmp_path / "run" / PIPELINE_REPORT).read_text()) == noop
+    assert run_records.last_complete_run(params) == whole
+    partial = pipeline.run(params, force=True, only=["bias"])
+    assert run_records.last_complete_run(params) == whole != partial
+    # A run made before complete_run.json existed: its pipeline.json is kept before a no-op replaces it.
+    (tmp_path / "run" / COMPLETE_RUN_REPORT).unlink()
+    (tmp_path / "run" / PIPELINE_REPORT).write_text(json.dumps(whole))
+    pipeline.run(params)
+    assert run_records.last_complete_run(params) == whole
