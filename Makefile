@@ -12,7 +12,7 @@ KERNEL := hybridlib
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run lab test lint bench seeds pilot alpha-sweep gpu lock sync-notebooks clean-runs help
+.PHONY: setup run lab test lint bench seeds full pilot alpha-sweep gpu lock sync-notebooks clean-runs help
 
 ## List every target with its description (the `## ...` line above it).
 help:
@@ -57,6 +57,15 @@ bench: $(STAMP)
 seeds: $(STAMP)
 	$(BIN)/python -m hybridlib.sweep seeds --params $(PARAMS) --seeds 0 1 2 --jobs $(JOBS)
 	$(BIN)/python -m hybridlib.report --params $(PARAMS)
+
+# The conclusive experiment: each fold is a seeds sweep (resumable: a finished stage or model is reused).
+FULL_SEEDS ?= 0 1 2 3 4
+## Conclusive experiment: both folds (params/full.yaml, full-fold2.yaml), FULL_SEEDS, Table 1 over folds (long).
+full: $(STAMP)
+	$(BIN)/python -m hybridlib.sweep seeds --params params/full.yaml --seeds $(FULL_SEEDS) --jobs $(JOBS)
+	$(BIN)/python -m hybridlib.sweep seeds --params params/full-fold2.yaml --seeds $(FULL_SEEDS) --jobs $(JOBS)
+	$(BIN)/python -m hybridlib.sweep folds
+	$(BIN)/python -m hybridlib.report
 
 ## Validation pilot: validation loss and mAP against steps for hybrid and multilingual (long).
 pilot: $(STAMP)

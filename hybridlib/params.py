@@ -41,6 +41,7 @@ GLOBAL_BATCHES = ("per_process", "split")
 #: The arms of the experiment: zero-shot (no fine-tuning), one per sampler, and hybrid + alignment.
 ARMS = ("zero-shot", "monolingual", "crosslingual", "multilingual", "hybrid", "hybrid+align")
 
+
 class ParameterError(ValueError):
     """A parameter name or value is wrong; the message says which and how to fix it."""
 

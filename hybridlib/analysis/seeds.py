@@ -83,3 +83,31 @@ def mean_std_table(long: pd.DataFrame, by: str, order: Sequence[Any] | None = No
 def seeds_table(long: pd.DataFrame, arms: Sequence[str]) -> pd.DataFrame:
     """Rows: arms (in ``arms`` order); columns: metrics; cells ``mean ± std (n)`` over seeds."""
     return mean_std_table(long, "arm", arms)
+
+
+#: The LAReQA settings of Table 1 as a seeds long table names them (``"<dataset> mo mAP"``), in order.
+LAREQA_MAP_SETTINGS = {"mo mAP": "Mo.", "cr mAP": "Cr.", "mul mAP": "Mul."}
+
+
+def lareqa_over_folds(longs: Sequence[pd.DataFrame], arms: Sequence[str]) -> pd.DataFrame:
+    """Table 1 over folds: rows arms (in ``arms`` order), columns ``"<dataset> Mo./Cr./Mul."`` of every
+    LAReQA set in the folds' seeds long tables, each cell ``mean ± std (n)`` over that fold's seeds
+    (:func:`mean_std_table`). The folds evaluate different sets (fold 1 XQuAD-R, fold 2 MLQA-R), so each
+    column comes from the one fold that evaluated it (columns in fold order); a set evaluated by two
+    folds is refused."""
+    frames, datasets = [], []  # datasets in fold order, each fold's by name
+    for long in longs:
+        dataset_setting = long["metric"].str.split(" ", n=1)  # "xquad-r mo mAP" -> xquad-r, mo mAP
+        lareqa = dataset_setting.str[1].isin(list(LAREQA_MAP_SETTINGS))
+        fold_sets = sorted(set(dataset_setting.str[0][lareqa]))
+        if twice := set(datasets) & set(fold_sets):
+            raise ValueError(
+                f"two folds evaluated {sorted(twice)}: Table 1 over folds needs one fold per set"
+            )
+        frames.append(long[lareqa])
+        datasets += fold_sets
+    table = mean_std_table(pd.concat(frames, ignore_index=True), "arm", arms)
+    columns = [f"{ds} {s}" for ds in datasets for s in LAREQA_MAP_SETTINGS if f"{ds} {s}" in table]
+    return table[columns].set_axis(
+        [f"{c.split(' ', 1)[0]} {LAREQA_MAP_SETTINGS[c.split(' ', 1)[1]]}" for c in columns], axis=1
+    )

@@ -209,3 +209,25 @@ def training_logs(results: dict[str, dict[str, dict[str, Any]]]) -> dict[str, An
                 logs[arm] = pd.read_csv(log)
                 break
     return logs
+
+
+def precision_sentence(params: Params) -> str:
+    """How the run's numbers were computed (precision, device, threads, whether bf16 is native, torch,
+    git), one sentence from the provenance its result files recorded."""
+    records = [
+        r["provenance"]
+        for by_ds in collect_results(params).values()
+        for r in by_ds.values()
+        if r.get("provenance")
+    ]
+    if not records:
+        return "(Its result files record no provenance: they predate it; re-run to record it.)"
+    precisions = sorted({r["precision"] for r in records})
+    features = records[0].get("cpu_features") or []
+    native = "avx512_bf16" in features or "amx_bf16" in features
+    return (
+        f"Evaluation ran in {' and '.join(precisions)} on {records[0]['device']} "
+        f"({records[0]['threads']} threads; CPU features {', '.join(features) or 'none recorded'}: "
+        f"bf16 {'native' if native else 'emulated'}), torch {records[0]['versions'].get('torch')}, "
+        f"git {str(records[0].get('git_commit'))[:7]}{'-dirty' if records[0].get('git_dirty') else ''}."
+    )

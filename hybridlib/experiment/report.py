@@ -26,6 +26,8 @@ from hybridlib.config import (
     figures_dir,
     run_root,
 )
+from hybridlib.evaluation.results import precision_sentence
+from hybridlib.experiment.folds import results_markdown as full_markdown
 from hybridlib.experiment.stamps import stage_seconds
 from hybridlib.io import replace_between_markers, write_json, write_text
 from hybridlib.params import Params, load_yaml
@@ -99,7 +101,9 @@ def run_summary(params: Params, *, label: str | None = None) -> str:
     return (
         f"{title}: last invoked {report['finished']} on "
         f"{report['machine']}. Its {len(seconds)} stages took {sum(seconds.values()) / 60:.1f} min of "
-        "notebook time, each counted at its last run (`<run_dir>/.stamps/`). " + precision_sentence(params)
+        "notebook time, each counted at its last run (`<run_dir>/.stamps/`). "
+        + precision_sentence(params)
+        + " Training precision per arm is in the table below."
     )
 
 
@@ -135,30 +139,6 @@ def _answers(figs: Path, params: Params, *, seeds_ok: bool | None) -> list[str]:
             "",
         ]
     return parts
-
-
-def precision_sentence(params: Params) -> str:
-    """How the run's numbers were computed, from the provenance its result files recorded."""
-    from hybridlib.evaluation.results import collect_results
-
-    records = [
-        r["provenance"]
-        for by_ds in collect_results(params).values()
-        for r in by_ds.values()
-        if r.get("provenance")
-    ]
-    if not records:
-        return "(Its result files record no provenance: they predate it; re-run to record it.)"
-    precisions = sorted({r["precision"] for r in records})
-    features = records[0].get("cpu_features") or []
-    native = "avx512_bf16" in features or "amx_bf16" in features
-    return (
-        f"Evaluation ran in {' and '.join(precisions)} on {records[0]['device']} "
-        f"({records[0]['threads']} threads; CPU features {', '.join(features) or 'none recorded'}: "
-        f"bf16 {'native' if native else 'emulated'}), torch {records[0]['versions'].get('torch')}, "
-        f"git {str(records[0].get('git_commit'))[:7]}{'-dirty' if records[0].get('git_dirty') else ''}; "
-        "training precision per arm is in the table below."
-    )
 
 
 def matches_main_run(long_csv: Path, params: Params, *, by: str) -> bool | None:
@@ -224,7 +204,13 @@ def training_time_table(params: Params) -> str:
 
 
 def update_readme(params: Params, readme: Path | None = None) -> Path:
-    return replace_between_markers(readme or REPO_ROOT / "README.md", START, END, results_markdown(params))
+    """Rewrite the README's results: the conclusive experiment first once it has run
+    (:func:`hybridlib.experiment.folds.results_markdown`), then the run of ``params`` (the quick demo)."""
+    section = results_markdown(params)
+    full = full_markdown()
+    if full is not None:
+        section = f"{full}\n\n### Default run (`make run`: the quick demo)\n\n{section}"
+    return replace_between_markers(readme or REPO_ROOT / "README.md", START, END, section)
 
 
 def write_results_file(params: Params, path: Path | None = None, *, label: str | None = None) -> Path:

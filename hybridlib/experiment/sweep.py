@@ -5,8 +5,8 @@
   evaluate every model, and tabulate Mo./Cr./Mul. mAP, rank distance and TyDi mAP against α.
 * **Seeds** (``make seeds``, ``python -m hybridlib.sweep seeds``): the whole pipeline once per seed,
   then mean ± std per arm and metric. The main run (``make run``) *is* the run of its own seed; every
-  other seed lives beside it in ``<run_dir>/seed<N>`` (see :func:`seed_params`). The research
-  comparisons over seeds (:func:`hybridlib.analysis.answers.seed_comparisons`) are one estimate per
+  other seed lives beside it in ``<run_dir>/seed<N>`` (see :func:`hybridlib.config.seed_params`). The
+  research comparisons over seeds (:func:`hybridlib.analysis.answers.seed_comparisons`) are one estimate per
   comparison: the mean difference with a two-level bootstrap interval (seeds, then question clusters,
   from every seed run's per-query arrays, :func:`seed_vectors`). An arm evaluated with the same model in
   every seed (zero-shot) is shown once, "(one model)", not as a spread of 0 over n seeds.
@@ -30,20 +30,10 @@ from typing import Any
 import pandas as pd
 
 from hybridlib.analysis.seeds import seed_long, seeds_table, summary_metrics
-from hybridlib.config import run_root
+from hybridlib.config import run_root, seed_params  # seed_params: where a seed's run lives
 from hybridlib.evaluation.results import collect_results, load_result, result_path
 from hybridlib.evaluation.run import evaluate_model
 from hybridlib.params import Params, arm_settings, load_yaml, parse_overrides
-
-
-def seed_params(params: Params, seed: int) -> Params:
-    """Parameters of the run with ``seed``: ``params`` itself for its own seed, else the same
-    experiment in ``<run_dir>/seed<N>`` with its figures in ``<run_dir>/seed<N>/figures``."""
-    if int(seed) == params.seed:
-        return params
-    root = Path(params.run_dir) / f"seed{int(seed)}"
-    return params.replace(seed=int(seed), run_dir=str(root), figures_dir=str(root / "figures"))
-
 
 # What decides an evaluation's numbers besides the model (see hybridlib.evaluation.run.evaluate_model).
 EVALUATION_FIELDS = (
@@ -158,7 +148,12 @@ def main(argv: list[str] | None = None) -> None:
     from hybridlib.io import write_text
 
     parser = argparse.ArgumentParser(description="Repeated seeds of the whole pipeline.")
-    parser.add_argument("what", choices=["seeds"])
+    parser.add_argument(
+        "what",
+        choices=["seeds", "folds"],
+        help="seeds: the pipeline once per seed, then the seed tables; folds: Table 1 over the conclusive "
+        "experiment's folds and each seed run's wall time (hybridlib.experiment.folds), from files on disk",
+    )
     parser.add_argument("--params", default="params/default.yaml")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override parameters")
@@ -169,6 +164,12 @@ def main(argv: list[str] | None = None) -> None:
         help="run nothing: rebuild the tables and answers from the seed runs' result files as they are",
     )
     ns = parser.parse_args(argv)
+    if ns.what == "folds":
+        from hybridlib.experiment.folds import FOLD_FILES, write_tables
+
+        written = write_tables()
+        print("\n".join(f"wrote {path}" for path in written) or f"no seed results of {FOLD_FILES[0]} yet")
+        return
     overrides = parse_overrides(ns.set)
     params = load_yaml(REPO_ROOT / ns.params, **overrides)
     if ns.tables_only:
