@@ -32,6 +32,8 @@ run_dir = "runs/default"
 figures_dir = "figures"
 arms = ["zero-shot", "monolingual", "crosslingual", "multilingual", "hybrid", "hybrid+align"]
 permutations = 10000
+smallest_effect_map = 0.01
+smallest_effect_rank_distance = 1.0
 seed = 0
 
 # %%
@@ -142,6 +144,11 @@ key
 from hybridlib.analysis.answers import research_answers
 from hybridlib.io import write_text
 
-answers = research_answers(results, sig)
+answers = research_answers(
+    results,
+    sig,
+    smallest_effect_map=P.smallest_effect_map,
+    smallest_effect_rank_distance=P.smallest_effect_rank_distance,
+)
 write_text(figures(P) / "answers.md", answers)
 print(answers)

@@ -16,16 +16,9 @@ import numpy as np
 import pandas as pd
 
 from hybridlib.analysis.bootstrap import seed_cluster_bootstrap
-from hybridlib.analysis.comparisons import LAREQA, TYDI, Comparison, comparison, comparisons_for
+from hybridlib.analysis.comparisons import LAREQA, TYDI, Comparison, comparisons_for
 from hybridlib.analysis.power import minimum_detectable_effect, verdict
-from hybridlib.analysis.tables import (
-    SETTING_NAMES,
-    Results,
-    Vectors,
-    table1_map,
-    tydi_dataset,
-    vector_metrics,
-)
+from hybridlib.analysis.tables import Results, Vectors, vector_metrics
 
 
 def _sig_row(sig: pd.DataFrame, dataset: str, metric: str, baseline: str, arm: str) -> pd.Series | None:
@@ -36,97 +29,72 @@ def _sig_row(sig: pd.DataFrame, dataset: str, metric: str, baseline: str, arm: s
     return rows.iloc[0] if len(rows) else None
 
 
-def _verdict(value: float, other: float, lower_is_better: bool = False) -> str:
-    if not (np.isfinite(value) and np.isfinite(other)):
-        return "cannot tell (missing values)"
-    better = value < other if lower_is_better else value > other
-    return "yes" if better else "no"
+def _run_difference(sig: pd.DataFrame, dataset: str, c: Comparison) -> dict[str, float] | None:
+    """The significance row of ``c`` on ``dataset`` as arm − baseline: both arms' means over questions,
+    ``diff`` with its interval ``low``/``high``, ``p`` and ``clusters``. The table tests each arm against
+    a baseline (multilingual, hybrid), so a comparison whose arm is one of those is read flipped."""
+    row = _sig_row(sig, dataset, c.metric, c.baseline, c.arm)
+    flipped = row is None
+    if flipped and (row := _sig_row(sig, dataset, c.metric, c.arm, c.baseline)) is None:
+        return None
+    other = row["mean"] - row["diff"]  # the mean of the row's baseline
+    sign = -1.0 if flipped else 1.0
+    clusters = row.get("n_clusters", np.nan)
+    return {
+        "arm": other if flipped else row["mean"],
+        "baseline": row["mean"] if flipped else other,
+        "diff": sign * row["diff"],
+        "low": -row["diff_ci_high"] if flipped else row["diff_ci_low"],
+        "high": -row["diff_ci_low"] if flipped else row["diff_ci_high"],
+        "p": row["p_value"],
+        # a table from before cluster counts: one question per cluster
+        "clusters": int(row["n"] if pd.isna(clusters) else clusters),
+    }
 
 
-def _lareqa_answers(results: Results, sig: pd.DataFrame) -> list[str]:
-    """Research question 1, one sentence per LAReQA set (:func:`research_answers`)."""
-    mo, cr, mul = (
-        comparison(LAREQA, metric, baseline)
-        for metric, baseline in (("mo", "monolingual"), ("cr", "crosslingual"), ("mul", "crosslingual"))
-    )
-    rd_mono, rd_cross = (comparison(LAREQA, "rank_distance", b) for b in ("monolingual", "crosslingual"))
-    need = {c.arm for c in comparisons_for(LAREQA)} | {c.baseline for c in comparisons_for(LAREQA)}
+def research_answers(
+    results: Results,
+    sig: pd.DataFrame,
+    *,
+    smallest_effect_map: float,
+    smallest_effect_rank_distance: float,
+) -> str:
+    """The answers of one run, one sentence per comparison of
+    :data:`hybridlib.analysis.comparisons.COMPARISONS` on every dataset of its kind that the significance
+    table ``sig`` holds (LAReQA sets first, then TyDi QA): the verdict
+    (:func:`hybridlib.analysis.power.verdict`: yes / no with its bound / undetermined, never a bare
+    sign), both arms' means over questions, and arm − baseline with its 95 % cluster-bootstrap interval and
+    the paired sign-flip p over question clusters. One training seed: the interval carries the
+    sampling of questions, not the training noise (the answers over seeds carry both), so no minimum
+    detectable effect is stated."""
     lines = []
-    t1 = table1_map(results) if results else pd.DataFrame()
-    for ds in sorted({c[0] for c in t1.columns}):
-        if not need <= set(t1.index):
-            continue
-        rd = {arm: results[arm][ds]["rank_distance"]["macro"] for arm in need}
-
-        def answer(c: Comparison, ds: str = ds) -> str:
-            value, other = (
-                t1.loc[c.arm, (ds, SETTING_NAMES[c.metric])],
-                t1.loc[c.baseline, (ds, SETTING_NAMES[c.metric])],
-            )
-            # the significance table tests every arm against hybrid: the row is baseline − hybrid
-            row = _sig_row(sig, ds, c.metric, c.arm, c.baseline)
-            test = ""
-            if row is not None:
-                low, high = -row["diff_ci_high"], -row["diff_ci_low"]
-                test = (
-                    f"; {c.arm} − {c.baseline} {-row['diff']:+.4f} [{low:+.4f}, {high:+.4f}], "
-                    f"p = {row['p_value']:.3g} over {int(row['n_clusters'])} question clusters"
+    # a dataset's kind is its results' task ("lareqa" / "tydi", the kinds of the comparisons)
+    tasks = {ds: r[ds]["task"] for r in results.values() for ds in r}
+    datasets = sorted(set(sig["dataset"])) if not sig.empty else []
+    for task in (LAREQA, TYDI):
+        for ds in (ds for ds in datasets if tasks.get(ds) == task):
+            for c in comparisons_for(task):
+                row = _run_difference(sig, ds, c)
+                if row is None:
+                    continue
+                ranks = c.metric == "rank_distance"
+                d = 2 if ranks else 4  # decimals: ranks, mAP
+                answer = verdict(
+                    row["low"],
+                    row["high"],
+                    mde=None,
+                    smallest_effect=smallest_effect_rank_distance if ranks else smallest_effect_map,
+                    lower_is_better=c.lower_is_better,
+                    decimals=d,
                 )
-            return f"{_verdict(value, other, c.lower_is_better)} ({value:.4f} vs {other:.4f}{test})"
-
-        lower = _verdict(
-            rd[rd_mono.arm], min(rd[rd_mono.baseline], rd[rd_cross.baseline]), lower_is_better=True
-        )
-        lines.append(
-            f"- **{ds}: {mo.label}** {answer(mo)}; **vs X-Y on Cr.** {answer(cr)} and **on Mul.** "
-            f"{answer(mul)}; **rank distance lower than both?** {lower} (hybrid {rd[rd_mono.arm]:.1f}, "
-            f"mono {rd[rd_mono.baseline]:.1f}, X-Y {rd[rd_cross.baseline]:.1f})."
-        )
-    return lines
-
-
-def _tydi_answers(results: Results, sig: pd.DataFrame) -> list[str]:
-    """Research question 2 on TyDi QA (:func:`research_answers`)."""
-    tydi = tydi_dataset(results)
-    alignment_alone = comparison(TYDI, "mono_mAP", "hybrid")
-    versus = [c for c in comparisons_for(TYDI) if c != alignment_alone]
-    if not tydi or not {c.arm for c in versus} | {c.baseline for c in versus} <= set(results):
-        return []
-    lines = []
-    for c in versus:
-        row = _sig_row(sig, tydi, c.metric, c.baseline, c.arm)
-        if row is None:
-            continue
-        base = row["mean"] - row["diff"] if np.isfinite(row["diff"]) else np.nan
-        languages = c.label.rsplit(", ", 1)[-1]  # "all languages", "unseen languages"
-        lines.append(
-            f"- **TyDi QA, {languages}: {c.arm} vs {c.baseline} fine-tuning** "
-            f"{_verdict(row['mean'], base, c.lower_is_better)}: mAP {row['mean']:.4f} vs {base:.4f} "
-            f"(difference {row['diff']:+.4f}, 95% CI of the difference "
-            f"[{row['diff_ci_low']:+.4f}, {row['diff_ci_high']:+.4f}], over {int(row['n'])} questions, "
-            f"paired permutation p = {row['p_value']:.3g})."
-        )
-    row = _sig_row(sig, tydi, alignment_alone.metric, alignment_alone.baseline, alignment_alone.arm)
-    if row is not None:
-        lines.append(
-            f"- **TyDi QA: the alignment term alone** ({alignment_alone.arm} − {alignment_alone.baseline}): "
-            f"{row['diff']:+.4f} mAP [{row['diff_ci_low']:+.4f}, {row['diff_ci_high']:+.4f}], "
-            f"p = {row['p_value']:.3g}."
-        )
-    return lines
-
-
-def research_answers(results: Results, sig: pd.DataFrame) -> str:
-    """The README's answers, as sentences whose every number is read from ``results``/``sig``; the
-    comparisons are :data:`hybridlib.analysis.comparisons.COMPARISONS`.
-
-    1. Does hybrid beat X-X-mono on Mo. and X-Y on Cr./Mul., with lower rank distance (per LAReQA set)?
-       The p-values are the paired permutation tests of those arms against ``hybrid``, with the sign
-       flipped per question cluster (the translations of one question together).
-    2. Does hybrid+align beat multilingual fine-tuning on TyDi QA (monolingual pools), overall and on
-       unseen languages, by how much and with what p?
-    """
-    return "\n".join([*_lareqa_answers(results, sig), *_tydi_answers(results, sig)]) + "\n"
+                lines.append(
+                    f"- **{ds}, {c.label}: {answer.text}.** Means over questions: {c.arm} "
+                    f"{row['arm']:.{d}f}, {c.baseline} {row['baseline']:.{d}f}; {c.arm} − {c.baseline} "
+                    f"{row['diff']:+.{d}f}, 95% "
+                    f"interval [{row['low']:+.{d}f}, {row['high']:+.{d}f}] over {row['clusters']} question "
+                    f"clusters, paired permutation p = {row['p']:.3g}."
+                )
+    return "\n".join(lines) + "\n"
 
 
 def seed_comparisons(

@@ -59,19 +59,24 @@ def verdict(
     ci_low: float,
     ci_high: float,
     *,
-    mde: float,
+    mde: float | None,
     smallest_effect: float,
     lower_is_better: bool = False,
     decimals: int = 4,
 ) -> Verdict:
     """The answer an interval of arm − baseline allows (see the module docstring); numbers in the
-    sentence have ``decimals`` decimals (4 for mAP, 2 for ranks)."""
+    sentence have ``decimals`` decimals (4 for mAP, 2 for ranks). ``mde`` None: one training seed, whose
+    interval is over questions only, so no detectable effect of the design is known."""
     if not (math.isfinite(ci_low) and math.isfinite(ci_high)):
         return Verdict("undetermined", math.nan, "undetermined (no interval)")
     # as gains for the arm: positive = better
     low, high = (-ci_high, -ci_low) if lower_is_better else (ci_low, ci_high)
     d = decimals
-    detectable = f"detectable effect at {POWER:.0%} power: {mde:.{d}f}"
+    detectable = (
+        f"detectable effect at {POWER:.0%} power: {mde:.{d}f}"
+        if mde is not None
+        else "one training seed: the interval is over questions only"
+    )
     if low > 0:
         return Verdict("yes", high, f"yes (the gain is at least {low:.{d}f})")
     if high < 0:

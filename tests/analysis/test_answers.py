@@ -8,9 +8,14 @@ from sample_results import RESULTS
 
 from hybridlib.analysis.answers import research_answers, seed_answers
 from hybridlib.analysis.comparisons import COMPARISONS
+from hybridlib.params import load_yaml
+
+SMALLEST = {"smallest_effect_map": 0.01, "smallest_effect_rank_distance": 1.0}
 
 
-def test_research_answers_are_read_from_the_numbers():
+def test_research_answers_are_verdicts_read_from_the_numbers():
+    """One run's answers: yes / no (bounded) / undetermined from the interval of arm − baseline, never a
+    bare sign; a row the table holds the other way round (baseline hybrid) is read flipped."""
     sig = pd.DataFrame(
         [
             {"dataset": "tydiqa-goldp", "metric": "mono_mAP", "baseline": "multilingual",
@@ -24,47 +29,71 @@ def test_research_answers_are_read_from_the_numbers():
             {"dataset": "xquad-r", "metric": "mo", "baseline": "hybrid", "arm": "monolingual", "n": 20,
              "n_clusters": 5, "mean": 0.8, "diff_ci_low": -0.03, "diff_ci_high": -0.01, "diff": -0.02,
              "p_value": 0.03},
+            {"dataset": "xquad-r", "metric": "cr", "baseline": "hybrid", "arm": "crosslingual", "n": 20,
+             "n_clusters": 5, "mean": 0.6, "diff_ci_low": -0.004, "diff_ci_high": 0.006, "diff": 0.001,
+             "p_value": 0.8},
+            {"dataset": "xquad-r", "metric": "rank_distance", "baseline": "hybrid", "arm": "monolingual",
+             "n": 20, "n_clusters": 5, "mean": 30.0, "diff_ci_low": 1.0, "diff_ci_high": 5.0, "diff": 3.0,
+             "p_value": 0.04},
         ]
     )  # fmt: skip
-    text = research_answers(RESULTS, sig)
+    text = research_answers(RESULTS, sig, **SMALLEST)
+    lines = text.splitlines()
+    assert len(lines) == 6 and lines[0].startswith("- **xquad-r") and lines[-1].startswith("- **tydiqa-goldp")
     assert (
-        "hybrid vs X-X-mono on Mo.** yes (0.8200 vs 0.8000; hybrid − monolingual +0.0200 "
-        "[+0.0100, +0.0300], p = 0.03 over 5 question clusters)" in text
+        "- **xquad-r, hybrid vs X-X-mono on Mo.: yes (the gain is at least 0.0100).** Means over questions: "
+        "hybrid 0.8200, monolingual 0.8000; hybrid − monolingual +0.0200, 95% interval [+0.0100, +0.0300] "
+        "over 5 question clusters, paired permutation p = 0.03." in lines
     )
-    assert "vs X-Y on Cr.** yes (0.6100 vs 0.6000)" in text
-    assert "rank distance lower than both?** yes (hybrid 15.0" in text
-    assert "all languages: hybrid+align vs multilingual fine-tuning** yes: mAP 0.6000 vs 0.5500" in text
-    assert "(difference +0.0500, 95% CI of the difference [+0.0100, +0.0900], over 90 questions" in text
-    assert "p = 0.012" in text
-    assert "unseen languages: hybrid+align vs multilingual fine-tuning** no: mAP 0.5000 vs 0.5100" in text
-    assert "+0.0200 mAP [-0.0100, +0.0500], p = 0.2" in text
+    assert (
+        "- **xquad-r, hybrid vs X-Y on Cr.: no — the gain is at most +0.0040, below the smallest effect of "
+        "interest 0.0100.** Means over questions: hybrid 0.5990, crosslingual 0.6000; hybrid − crosslingual "
+        "-0.0010" in text
+    )
+    assert (
+        "- **xquad-r, hybrid vs X-X-mono, rank distance: yes (the gain is at least 1.00).** Means over "
+        "questions: hybrid 27.00," in text
+    )
+    assert "hybrid − monolingual -3.00, 95% interval [-5.00, -1.00]" in text
+    assert (
+        "- **tydiqa-goldp, hybrid+align vs multilingual, all languages: yes (the gain is at least 0.0100).** "
+        "Means over questions: hybrid+align 0.6000, multilingual 0.5500; hybrid+align − multilingual "
+        "+0.0500, 95% interval [+0.0100, +0.0900] over 90 question clusters, paired permutation p = 0.012."
+        in lines
+    )
+    assert (
+        "- **tydiqa-goldp, hybrid+align vs multilingual, unseen languages: undetermined at this power (one "
+        "training seed: the interval is over questions only).** Means over questions: hybrid+align 0.5000, "
+        "multilingual 0.5100" in text
+    )
+    assert "the alignment term alone): undetermined" in text and "p = 0.2." in text
+    assert " yes (" not in text.replace(": yes (", "")  # every verdict leads its sentence
 
 
 FIGURES = Path(__file__).resolve().parents[2] / "figures"
 
 
 def _results_from_committed_tables() -> dict:
-    """The numbers ``research_answers`` reads from result files, rebuilt from the committed tables."""
-    t1 = pd.read_csv(FIGURES / "table1_map.csv", header=[0, 1], index_col=0)
-    t2 = pd.read_csv(FIGURES / "table2_rank_distance.csv", header=[0, 1], index_col=0)
-    results: dict = {}
-    for arm in t1.index:
-        for ds in sorted({c[0] for c in t1.columns}):
-            results.setdefault(arm, {})[ds] = {
-                "task": "lareqa",
-                "mAP": {
-                    s: t1.loc[arm, (ds, name)] for s, name in (("mo", "Mo."), ("cr", "Cr."), ("mul", "Mul."))
-                },
-                "rank_distance": {"macro": t2.loc[arm, (ds, "macro")]},
-            }
-        results[arm]["tydiqa-goldp"] = {"task": "tydi"}
-    return results
+    """What ``research_answers`` reads from result files besides the significance table: each dataset's
+    task, for every arm of the committed tables."""
+    arms = pd.read_csv(FIGURES / "table1_map.csv", header=[0, 1], index_col=0)
+    datasets = sorted({c[0] for c in arms.columns})
+    return {
+        arm: {**{ds: {"task": "lareqa"} for ds in datasets}, "tydiqa-goldp": {"task": "tydi"}}
+        for arm in arms.index
+    }
 
 
 @pytest.mark.skipif(not (FIGURES / "answers.md").is_file(), reason="no committed results")
 def test_research_answers_regenerate_the_committed_answers():
     sig = pd.read_csv(FIGURES / "table_significance_all.csv")
-    text = research_answers(_results_from_committed_tables(), sig)
+    default = load_yaml(Path(__file__).resolve().parents[2] / "params" / "default.yaml")
+    text = research_answers(
+        _results_from_committed_tables(),
+        sig,
+        smallest_effect_map=default.smallest_effect_map,
+        smallest_effect_rank_distance=default.smallest_effect_rank_distance,
+    )
     assert text == (FIGURES / "answers.md").read_text()
 
 
