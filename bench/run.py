@@ -157,9 +157,37 @@ def report(results: dict[str, Any]) -> str:
         _mem_line("training, 2 steps (hybridlib)", mem["train"]),
         _mem_line("training, 2 steps (bare)", mem["train_bare"]),
         "",
+        *_evaluation_lines(results),
+        "",
         f"total {results['total_s']:.0f} s",
     ]
     return "\n".join(lines)
+
+
+def _evaluation_lines(results: dict[str, Any]) -> list[str]:
+    """Rows 7 and 8 (see :mod:`bench.evaluation`)."""
+    ev, run = results["evaluation"], results["default_experiment"]
+    peak = results["matmul"][ev["precision"]]["gflops"]["median"]
+    sets = ", ".join(f"{name} {s['questions']:,} + {s['candidates']:,}" for name, s in ev["sets"].items())
+    lines = [
+        f"7. Evaluation of one arm (zero-shot) on the pools of {ev['profile']} ({sets}: "
+        f"{ev['texts']:,} texts, {ev['tokens']:,} tokens), {ev['precision']}, end to end from an empty "
+        "embedding cache",
+        f"   {ev['seconds']:8.1f} s   {ev['texts_per_s']:7.1f} texts/s   "
+        f"{ev['gflops_achieved']:6.1f} GFLOP/s = {ev['gflops_achieved'] / peak:.0%} of the "
+        f"{ev['precision']} matmul peak (row 5)",
+    ]
+    if run is None:
+        return [
+            *lines,
+            "8. Default experiment: no whole `make run` recorded (runs/default/complete_run.json)",
+        ]
+    return [
+        *lines,
+        "8. Default experiment (`make run`, last whole run, read from its record): "
+        f"{run['wall_seconds'] / 60:.1f} min wall, {run['stages']} stages, {run['jobs']} at a time, "
+        f"finished {run['finished']} on {run['machine']}",
+    ]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -177,6 +205,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     from bench.common import machine_info
     from bench.encoding import bench_encoding
+    from bench.evaluation import bench_evaluation, default_experiment_time
     from bench.machine import bench_matmul, bench_memory
     from bench.ranking import bench_faiss, bench_map
     from bench.training import bench_training
@@ -197,6 +226,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ("faiss", lambda: bench_faiss(sizes)),
         ("matmul", lambda: bench_matmul(sizes, threads)),
         ("memory", lambda: bench_memory(sizes, ns.quick, threads)),
+        ("evaluation", lambda: bench_evaluation(ns.quick, threads)),
     )
     for name, fn in steps:
         t0 = time.perf_counter()
@@ -204,6 +234,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results[name] = fn()
         print(f"[bench] {name} done in {time.perf_counter() - t0:.1f} s", flush=True)
         write_json(ns.out, {**results, "complete": False})  # a killed run keeps the rows it finished
+    results["default_experiment"] = default_experiment_time()  # read, not run (see bench.evaluation)
     results["complete"] = True
     results["total_s"] = time.perf_counter() - start
     results["load_avg_1m_end"] = round(os.getloadavg()[0], 2)

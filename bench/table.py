@@ -81,8 +81,30 @@ def readme_table(results: dict[str, Any], source: str) -> str:
         f"{mem['train']['work_peak_rss_mib'] / gib:.1f} GiB, bare loop "
         f"{mem['train_bare']['work_peak_rss_mib'] / gib:.1f} GiB; whole process, loading included, at most "
         f"{max(mem[w]['peak_rss_mib'] for w in ('encode', 'train', 'train_bare')) / gib:.1f} GiB | — |",
+        *_evaluation_rows(results),
     ]
     return "\n".join(lines)
+
+
+def _evaluation_rows(results: dict[str, Any]) -> list[str]:
+    """Rows 7 and 8 (``bench.evaluation``); none for a results file written before they existed."""
+    if "evaluation" not in results:
+        return []
+    ev, run = results["evaluation"], results.get("default_experiment")
+    peak = results["matmul"][ev["precision"]]["gflops"]["median"]
+    rows = [
+        f"| 7 evaluation of one arm on the pools of `{ev['profile']}` ({ev['texts']:,} texts, "
+        f"{ev['precision']}, end to end, empty cache) | {ev['seconds'] / 60:.1f} min, "
+        f"{ev['texts_per_s']:.0f} texts/s, {ev['gflops_achieved'] / peak:.0%} of the {ev['precision']} "
+        "matmul peak | — |"
+    ]
+    if run is not None:
+        rows.append(
+            "| 8 the default experiment (`make run`, its last whole run) | "
+            f"{run['wall_seconds'] / 60:.1f} min wall, {run['stages']} stages, {run['jobs']} at a time, on "
+            f"{run['machine']} ({run['finished']}) | ≤ 30 min |"
+        )
+    return rows
 
 
 def update_readme(table: str, readme: Path | None = None) -> Path:

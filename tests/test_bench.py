@@ -17,7 +17,17 @@ from conftest import skip_or_fail_without_data
 from hybridlib.config import DataFolderError
 
 REPO = Path(__file__).resolve().parent.parent
-ROWS = ("machine", "encoding", "map", "training", "faiss", "matmul", "memory")
+ROWS = (
+    "machine",
+    "encoding",
+    "map",
+    "training",
+    "faiss",
+    "matmul",
+    "memory",
+    "evaluation",
+    "default_experiment",
+)
 
 
 def _positive(value: Any, where: str) -> None:
@@ -45,7 +55,16 @@ def quick_results(tmp_path_factory) -> dict[str, Any]:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
-    for row in ("1. Encoding", "2. mAP", "3. Training step", "4. Top-", "5. Machine limit", "6. Peak RSS"):
+    rows = (
+        "1. Encoding",
+        "2. mAP",
+        "3. Training step",
+        "4. Top-",
+        "5. Machine limit",
+        "6. Peak RSS",
+        "7. Evaluation",
+    )
+    for row in (*rows, "8. Default experiment"):
         assert row in proc.stdout
     return json.loads(out.read_text())
 
@@ -110,12 +129,59 @@ def test_machine_and_memory_numbers(quick_results):
 
 
 @pytest.mark.slow
+def test_evaluation_row_evaluates_the_tiny_tydi_pools_end_to_end(quick_results):
+    from hybridlib.evaluation.run import evaluation_sets
+    from hybridlib.params import load_yaml
+
+    ev = quick_results["evaluation"]
+    assert ev["profile"] == "params/tiny.yaml" and ev["overrides"] == {"eval_sets": ["tydiqa-goldp"]}
+    sets = evaluation_sets(load_yaml(REPO / "params" / "tiny.yaml", **ev["overrides"]))
+    assert ev["texts"] == sum(len(r.questions) + len(r.candidates) for r in sets.values())
+    assert ev["texts"] < ev["tokens"]  # at least a prefix and the special tokens per text
+    for key in ("seconds", "texts_per_s", "gflops_achieved"):
+        _positive(ev[key], f"evaluation {key}")
+    assert ev["precision"] in quick_results["matmul"]
+
+
+def test_default_experiment_row_reads_the_last_whole_run(tmp_path, monkeypatch):
+    import json
+
+    from bench import evaluation
+    from hybridlib.config import COMPLETE_RUN_REPORT
+
+    monkeypatch.setattr(evaluation, "REPO_ROOT", tmp_path)
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "default.yaml").write_text(f"run_dir: {tmp_path / 'run'}\n")
+    assert evaluation.default_experiment_time() is None
+    (tmp_path / "run").mkdir()
+    report = {
+        "stages": {"a": {"status": "ran"}},
+        "wall_seconds": 600.0,
+        "jobs": 1,
+        "finished": "t",
+        "machine": "m",
+    }
+    (tmp_path / "run" / COMPLETE_RUN_REPORT).write_text(json.dumps(report))
+    assert evaluation.default_experiment_time() == {
+        "wall_seconds": 600.0, "jobs": 1, "finished": "t", "machine": "m", "stages": 1,
+    }  # fmt: skip
+
+
+@pytest.mark.slow
 def test_readme_table_reads_every_row_from_the_results(quick_results, tmp_path):
     from bench.table import END, START, readme_table, update_readme
 
     table = readme_table(quick_results, "quick.json")
     assert "quick (toy sizes) run" in table
-    rows = ("| 1 encoding", "| 2 exact mAP", "| 3 one training step", "| 4 top-", "| 5 machine", "| 6 peak")
+    rows = (
+        "| 1 encoding",
+        "| 2 exact mAP",
+        "| 3 one training step",
+        "| 4 top-",
+        "| 5 machine",
+        "| 6 peak",
+        "| 7 eval",
+    )
     for row in rows:
         assert row in table
     speedup = f"**{quick_results['map']['speedup']:.1f}×**"

@@ -87,9 +87,13 @@ def embedding_cache_dir() -> Path:
     return cache_dir() / "embeddings"
 
 
-def evaluate_model(params: Params, *, arm: str, model_path: str | None = None) -> dict[str, Path]:
+def evaluate_model(
+    params: Params, *, arm: str, model_path: str | None = None, embedding_cache: Path | None = None
+) -> dict[str, Path]:
     """Encode and evaluate one model on every evaluation set; write results, per-query arrays, TREC
-    run and qrels under ``results/<arm>/``. Returns ``{dataset: result path}``."""
+    run and qrels under ``results/<arm>/``. Returns ``{dataset: result path}``. Embeddings are read from
+    and written to ``embedding_cache`` (default: the shared cache, :func:`embedding_cache_dir`; ``make
+    bench`` passes an empty folder to time the encoding too)."""
     import torch
 
     from hybridlib.evaluation.lareqa import evaluate_lareqa
@@ -109,7 +113,7 @@ def evaluate_model(params: Params, *, arm: str, model_path: str | None = None) -
         max_seq_length=params.eval_max_seq_length,
     )
     key = embedding_key(model_path, params.eval_max_seq_length, encoder.precision)
-    emb_cache = embedding_cache_dir()
+    emb_cache = embedding_cache if embedding_cache is not None else embedding_cache_dir()
     # "Seen" = a language of the QA fine-tuning data actually used (the trained run's params.json,
     # else ``params.train_sets``/``train_languages``); zero-shot gets the run's marking too, so that
     # tables compare like with like.
