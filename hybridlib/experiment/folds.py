@@ -21,7 +21,7 @@ import pandas as pd
 from hybridlib.analysis.seeds import lareqa_over_folds
 from hybridlib.config import REPO_ROOT, figures_dir, run_root, seed_params
 from hybridlib.evaluation.results import precision_sentence
-from hybridlib.experiment.run_records import last_complete_run
+from hybridlib.experiment.run_records import keep_complete_run, last_complete_run
 from hybridlib.params import Params, load_yaml
 
 #: The folds' parameter files, fold 1 first (its figures folder holds the tables over folds).
@@ -73,13 +73,18 @@ def seed_times(folds: list[Params]) -> pd.DataFrame:
 
 def write_tables(folds: list[Params] | None = None) -> list[Path]:
     """Table 1 over the folds and the seed runs' wall times, into fold 1's figures folder (markdown and
-    CSV); nothing before fold 1 has seed results."""
+    CSV), and each seed run's ``complete_run.json`` (committed with the tables); nothing before fold 1
+    has seed results."""
     from hybridlib.analysis.tables import write_table
 
     folds = folds if folds is not None else fold_params()
     longs = {fold_name(p): long for p in folds if (long := fold_long(p)) is not None}
     if fold_name(folds[0]) not in longs:
         return []
+    for p in folds:  # a run made before complete_run.json: keep its whole run's record (it is committed)
+        long = longs.get(fold_name(p))
+        for seed in sorted(set(long["seed"])) if long is not None else []:
+            keep_complete_run(run_root(seed_params(p, int(seed))))
     figs = figures_dir(folds[0])
     written = [*write_table(lareqa_over_folds(list(longs.values()), folds[0].arms), figs / "table1_folds")]
     written += write_table(seed_times(folds), figs / "table_seed_times", floatfmt=".1f")

@@ -75,6 +75,7 @@ def test_tables_and_readme_section_from_both_folds(tmp_path, monkeypatch):
     assert seed_params(fold1, 1).run_dir == str(seed1)
 
     written = write_tables(folds)
+    assert json.loads((seed1 / COMPLETE_RUN_REPORT).read_text())["wall_seconds"] == 2400.0  # kept to commit
     assert {p.name for p in written} == {
         "table1_folds.md", "table1_folds.csv", "table_seed_times.md", "table_seed_times.csv",
     }  # fmt: skip
