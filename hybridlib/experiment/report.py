@@ -28,6 +28,7 @@ from hybridlib.config import (
 )
 from hybridlib.evaluation.results import precision_sentence
 from hybridlib.experiment.folds import results_markdown as full_markdown
+from hybridlib.experiment.run_records import last_complete_run
 from hybridlib.experiment.stamps import stage_seconds
 from hybridlib.io import replace_between_markers, write_json, write_text
 from hybridlib.params import Params, load_yaml
@@ -98,9 +99,16 @@ def run_summary(params: Params, *, label: str | None = None) -> str:
     seconds = stage_seconds(params)
     seed = params.seed
     title = f"Default run (`make run`, seed {seed})" if label is None else f"{label} (seed {seed})"
+    whole = last_complete_run(params)
+    wall = (
+        f"Its last whole run (every stage) took {whole['wall_seconds'] / 60:.1f} min wall, "
+        f"{whole.get('jobs', 1)} stage(s) at a time, finished {whole['finished']} on {whole['machine']}. "
+        if whole is not None
+        else ""
+    )
     return (
         f"{title}: last invoked {report['finished']} on "
-        f"{report['machine']}. Its {len(seconds)} stages took {sum(seconds.values()) / 60:.1f} min of "
+        f"{report['machine']}. {wall}Its {len(seconds)} stages took {sum(seconds.values()) / 60:.1f} min of "
         "notebook time, each counted at its last run (`<run_dir>/.stamps/`). "
         + precision_sentence(params)
         + " Training precision per arm is in the table below."

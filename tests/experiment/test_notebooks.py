@@ -163,6 +163,7 @@ def test_report_fills_the_readme_between_its_markers(tiny_run, tmp_path):
     text = readme.read_text()
     assert text.startswith("intro\n") and text.endswith(f"{END}\ntail\n") and "stale" not in text
     assert f"Its {len(build_stages(params))} stages took" in text
+    assert "Its last whole run (every stage) took " in text and " 2 stage(s) at a time" in text
     assert "| hybrid+align | 2 | 1 | fp32 |" in text and "#### Table 1" in text
     assert "Evaluation ran in fp32 on cpu" in text
     readme.write_text("no markers")
