@@ -42,13 +42,14 @@ def fold_long(params: Params) -> pd.DataFrame | None:
 
 
 def fold_name(params: Params) -> str:
-    """``"MLQA-R → XQuAD-R, TyDi QA"``: what a fold trains on and what it evaluates."""
+    """``"mlqa-r → xquad-r, tydiqa-goldp"``: what a fold trains on and what it evaluates."""
     return f"{'+'.join(params.train_sets)} → {', '.join(params.eval_sets)}"
 
 
 def seed_times(folds: list[Params]) -> pd.DataFrame:
     """One row per seed run of each fold that ran whole at least once: its wall time, the stages run at a
-    time, when it finished and on which machine (:func:`hybridlib.experiment.pipeline.last_complete_run`)."""
+    time, when it finished and on which machine
+    (:func:`hybridlib.experiment.run_records.last_complete_run`)."""
     rows = []
     for params in folds:
         long = fold_long(params)
