@@ -214,12 +214,10 @@ def training_logs(results: dict[str, dict[str, dict[str, Any]]]) -> dict[str, An
 def precision_sentence(params: Params) -> str:
     """How the run's numbers were computed (precision, device, threads, whether bf16 is native, torch,
     git), one sentence from the provenance its result files recorded."""
-    records = [
-        r["provenance"]
-        for by_ds in collect_results(params).values()
-        for r in by_ds.values()
-        if r.get("provenance")
-    ]
+    results = collect_results(params)
+    if not results:  # e.g. a clone: result files are not committed, the tables made from them are
+        return f"(No result files in {params.run_dir} here, so precision and CPU cannot be stated.)"
+    records = [r["provenance"] for by_ds in results.values() for r in by_ds.values() if r.get("provenance")]
     if not records:
         return "(Its result files record no provenance: they predate it; re-run to record it.)"
     precisions = sorted({r["precision"] for r in records})

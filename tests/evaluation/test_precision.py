@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from hybridlib.evaluation.results import precision_sentence
 from hybridlib.evaluation.run import evaluate_model
 from hybridlib.params import Params
 
@@ -41,3 +42,25 @@ def test_bf16_and_fp32_give_the_same_map_on_a_fixed_pool(tmp_path, data_root):
         for lang, metrics in a["per_language"].items():
             # one language has 50 questions: one swapped rank moves its mAP by up to 1/100
             assert abs(metrics["mAP"] - b["per_language"][lang]["mAP"]) <= 0.02, (pool, lang)
+
+
+def test_the_precision_sentence_reads_the_result_files_or_says_they_are_absent(tmp_path):
+    """The README states how a run computed from its result files' provenance; a clone holds a run's
+    tables but not its result files (not committed), and then nothing is claimed."""
+    params = Params(run_dir=str(tmp_path / "run"))
+    absent = precision_sentence(params)
+    assert absent == f"(No result files in {tmp_path / 'run'} here, so precision and CPU cannot be stated.)"
+    provenance = {
+        "precision": "bf16", "device": "cpu", "threads": 2, "cpu_features": ["avx2", "avx512_bf16"],
+        "versions": {"torch": "2.13.0+cpu"}, "git_commit": "0123456789", "git_dirty": False,
+    }  # fmt: skip
+    for arm, precision in (("zero-shot", "fp32"), ("hybrid", "bf16")):
+        folder = tmp_path / "run" / "results" / arm
+        folder.mkdir(parents=True)
+        (folder / "tydiqa-goldp.json").write_text(
+            json.dumps({"provenance": {**provenance, "precision": precision}})
+        )
+    assert precision_sentence(params) == (
+        "Evaluation ran in bf16 and fp32 on cpu (2 threads; CPU features avx2, avx512_bf16: bf16 native), "
+        "torch 2.13.0+cpu, git 0123456."
+    )
