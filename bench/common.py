@@ -187,6 +187,19 @@ def machine_info(threads: int) -> dict[str, Any]:
     }
 
 
+def real_tokens(encoder: Any, texts_by_kind: dict[str, list[str]]) -> int:
+    """Non-pad tokens a hybridlib ``Encoder`` feeds its model for ``{kind: texts}``: prefixes and special
+    tokens included, truncated at the model's ``max_seq_length`` (the FLOP count of rows 1 and 7)."""
+    model, settings = encoder.model, encoder.settings
+    return sum(
+        len(ids)
+        for kind, texts in texts_by_kind.items()
+        for ids in model.tokenizer(
+            [settings.prefix(kind) + t for t in texts], truncation=True, max_length=model.max_seq_length
+        )["input_ids"]
+    )
+
+
 def non_embedding_params(auto_model: Any) -> int:
     """Parameters outside the embedding layer (word, position and token-type tables and their norm)."""
     return int(sum(p.numel() for name, p in auto_model.named_parameters() if "embeddings." not in name))

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import Sizes, non_embedding_params, time_interleaved
+from bench.common import Sizes, non_embedding_params, real_tokens, time_interleaved
 
 GOAL_VS_ENGINE = 4.0
 GOAL_VS_ST = 1.5
@@ -71,16 +71,7 @@ def bench_encoding(sizes: Sizes, threads: int) -> dict[str, Any]:
     )
 
     # real (non-pad) tokens the PyTorch paths feed, prefixes and special tokens included
-    settings = encoder.settings
-    tok = st_model.tokenizer
-    max_len = st_model.max_seq_length
-    n_tokens = sum(
-        len(ids)
-        for kind, texts in (("query", queries), ("passage", passages))
-        for ids in tok([settings.prefix(kind) + t for t in texts], truncation=True, max_length=max_len)[
-            "input_ids"
-        ]
-    )
+    n_tokens = real_tokens(encoder, {"query": queries, "passage": passages})
     params = non_embedding_params(st_model[0].auto_model)
     flops = 2.0 * params * n_tokens
 

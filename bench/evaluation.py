@@ -24,21 +24,8 @@ QUICK_OVERRIDES = {"eval_sets": ["tydiqa-goldp"]}  # the smoke test: 90 texts, s
 DEFAULT_PROFILE = "params/default.yaml"
 
 
-def _real_tokens(encoder: Any, texts_by_kind: dict[str, list[str]], max_len: int) -> int:
-    """Non-pad tokens the encoder feeds the model (prefixes and special tokens included, truncated)."""
-    tok = encoder.model.tokenizer
-    settings = encoder.settings
-    return sum(
-        len(ids)
-        for kind, texts in texts_by_kind.items()
-        for ids in tok([settings.prefix(kind) + t for t in texts], truncation=True, max_length=max_len)[
-            "input_ids"
-        ]
-    )
-
-
 def bench_evaluation(quick: bool, threads: int) -> dict[str, Any]:
-    from bench.common import non_embedding_params
+    from bench.common import non_embedding_params, real_tokens
     from hybridlib.evaluation.run import evaluate_model, evaluation_sets
     from hybridlib.model.encoder import load_encoder
     from hybridlib.params import load_yaml
@@ -56,7 +43,7 @@ def bench_evaluation(quick: bool, threads: int) -> dict[str, Any]:
         encoder = load_encoder(
             precision=params.precision, threads=threads, max_seq_length=params.eval_max_seq_length
         )
-        tokens = _real_tokens(encoder, texts, params.eval_max_seq_length)
+        tokens = real_tokens(encoder, texts)
         flops = 2.0 * non_embedding_params(encoder.model[0].auto_model) * tokens
         start = time.perf_counter()
         evaluate_model(params, arm="zero-shot", embedding_cache=Path(tmp) / "embeddings")
