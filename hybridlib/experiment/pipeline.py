@@ -154,6 +154,19 @@ def _kernel_threads(jobs: int) -> Iterator[None]:
         del os.environ["OMP_NUM_THREADS"]
 
 
+# A kernel can die before it runs a cell: jupyter_client picks free ports by binding and releasing them, so
+# two kernels started at the same moment by different processes (two stages, two test workers) can pick the
+# same port, and one of them exits with "Address already in use" (nteract/papermill#511). No cell has run
+# then, so starting the stage again is safe; a failure inside a cell is never retried.
+KERNEL_START_ATTEMPTS = 3
+_KERNEL_START_FAILURES = ("Kernel died before replying to kernel_info", "Kernel didn't respond")
+
+
+def _kernel_did_not_start(err: BaseException) -> bool:
+    """Whether ``err`` is nbclient's report of a kernel that failed before it ran any cell."""
+    return any(str(err).startswith(message) for message in _KERNEL_START_FAILURES)
+
+
 def _execute_stage(stage: Stage, nb_dir: Path) -> float:
     """Run ``stage``'s notebook with papermill into ``nb_dir/<stage>.ipynb``; returns its seconds.
 
@@ -167,14 +180,21 @@ def _execute_stage(stage: Stage, nb_dir: Path) -> float:
     partial = nb_dir / f"{stage.id}.running.ipynb"
     t0 = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            str(NOTEBOOKS / f"{stage.notebook}.ipynb"),
-            str(partial),
-            parameters=stage.parameters,
-            kernel_name=KERNEL,
-            cwd=str(NOTEBOOKS),
-            progress_bar=False,
-        )
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            try:
+                papermill.execute_notebook(
+                    str(NOTEBOOKS / f"{stage.notebook}.ipynb"),
+                    str(partial),
+                    parameters=stage.parameters,
+                    kernel_name=KERNEL,
+                    cwd=str(NOTEBOOKS),
+                    progress_bar=False,
+                )
+                break
+            except RuntimeError as err:
+                if attempt == KERNEL_START_ATTEMPTS or not _kernel_did_not_start(err):
+                    raise
+                print(f"stage {stage.id}: its kernel did not start ({err}); starting another", flush=True)
     except Exception as err:
         failed = nb_dir / f"{stage.id}.failed.ipynb"
         if partial.exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +113,47 @@ def test_the_wall_time_of_a_whole_run_outlives_invocations_that_ran_nothing(tmp_
     (tmp_path / "run" / PIPELINE_REPORT).write_text(json.dumps(whole))
     pipeline.run(params)
     assert run_records.last_complete_run(params) == whole
+
+
+def _flaky_papermill(failures: list[Exception]):
+    """A stand-in for ``papermill.execute_notebook`` that raises ``failures`` in turn, then writes the
+    output notebook; it counts its calls."""
+    calls = []
+
+    def execute_notebook(input_path, output_path, **kwargs):
+        calls.append(output_path)
+        if len(calls) <= len(failures):
+            Path(output_path).write_text("{}")
+            raise failures[len(calls) - 1]
+        Path(output_path).write_text("{}")
+
+    return execute_notebook, calls
+
+
+def test_a_kernel_that_dies_while_starting_is_started_again_but_a_failing_cell_is_not(tmp_path, monkeypatch):
+    """The CI failure of 2026-11-30: a kernel died before replying to kernel_info (two kernels started at
+    once picked the same port). No cell had run, so the stage starts a new kernel; a cell error, or a kernel
+    that keeps dying, still fails the stage with its notebook kept as ``.failed.ipynb``."""
+    import papermill
+
+    from hybridlib.experiment import pipeline
+
+    stage = Stage(id="02_pairs", notebook="02_pairs", parameters={}, outputs=[], deps=[])
+    died = RuntimeError("Kernel died before replying to kernel_info")
+
+    execute, calls = _flaky_papermill([died, RuntimeError("Kernel didn't respond in 60 seconds")])
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    pipeline._execute_stage(stage, tmp_path)
+    assert len(calls) == 3 and (tmp_path / "02_pairs.ipynb").exists()
+
+    execute, calls = _flaky_papermill([died] * pipeline.KERNEL_START_ATTEMPTS)
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    with pytest.raises(RuntimeError, match="stage 02_pairs failed: RuntimeError: Kernel died before"):
+        pipeline._execute_stage(stage, tmp_path)
+    assert len(calls) == pipeline.KERNEL_START_ATTEMPTS and (tmp_path / "02_pairs.failed.ipynb").exists()
+
+    execute, calls = _flaky_papermill([ValueError("a cell raised")])
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    with pytest.raises(RuntimeError, match="stage 02_pairs failed: ValueError: a cell raised"):
+        pipeline._execute_stage(stage, tmp_path)
+    assert len(calls) == 1
