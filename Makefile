@@ -12,7 +12,7 @@ KERNEL := hybridlib
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run lab test lint bench seeds full pilot alpha-sweep gpu lock sync-notebooks clean-runs help
+.PHONY: setup run lab test lint bench seeds full gradcache pilot alpha-sweep gpu lock sync-notebooks clean-runs help
 
 ## List every target with its description (the `## ...` line above it).
 help:
@@ -65,6 +65,15 @@ full: $(STAMP)
 	$(BIN)/python -m hybridlib.sweep seeds --params params/full.yaml --seeds $(FULL_SEEDS) --jobs $(JOBS)
 	$(BIN)/python -m hybridlib.sweep seeds --params params/full-fold2.yaml --seeds $(FULL_SEEDS) --jobs $(JOBS)
 	$(BIN)/python -m hybridlib.sweep folds
+	$(BIN)/python -m hybridlib.report
+
+# Does batch 64 through GradCache change the answers? Both settings' seeds, then their answers side by side.
+GRADCACHE_SEEDS ?= 0 1 2 3
+## Batch 64 through GradCache vs the default batch, GRADCACHE_SEEDS each, answers side by side (long).
+gradcache: $(STAMP)
+	$(BIN)/python -m hybridlib.sweep seeds --params params/default.yaml --seeds $(GRADCACHE_SEEDS) --jobs $(JOBS)
+	$(BIN)/python -m hybridlib.sweep seeds --params params/gradcache-b64.yaml --seeds $(GRADCACHE_SEEDS) --jobs $(JOBS)
+	$(BIN)/python -m hybridlib.sweep side-by-side --seeds $(GRADCACHE_SEEDS)
 	$(BIN)/python -m hybridlib.report
 
 ## Validation pilot: validation loss and mAP against steps for hybrid and multilingual (long).

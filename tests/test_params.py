@@ -223,6 +223,14 @@ RECORDED = {
         "batch_size": 32,
         "max_steps": 200,
     },
+    "gradcache-b64.yaml": {
+        **_DEFAULT_RUN,
+        "run_dir": "runs/gradcache-b64",
+        "figures_dir": "runs/gradcache-b64/figures",
+        "batch_size": 64,
+        "cached_loss_mini_batch": 16,
+        "arms": ["zero-shot", "multilingual", "hybrid", "hybrid+align"],
+    },
     "gpu-e5.yaml": {
         **_DEFAULT_RUN,
         **_GPU_SCALE,

@@ -6,6 +6,8 @@
 * :func:`seed_comparisons` — the comparisons over training seeds, one estimate with its two-level
   interval each (``figures/table_seed_comparisons.csv``); :func:`seed_answers` states them
   (``figures/answers_seeds.md``).
+* :func:`side_by_side` — several settings' comparisons over the same seeds, row by row, and
+  :func:`side_by_side_summary` — in how many comparisons the answer is the same.
 """
 
 from __future__ import annotations
@@ -242,4 +244,43 @@ def seed_answers(comparisons: pd.DataFrame) -> str:
             f"{r.n_clusters} question clusters; per-seed paired permutation p: "
             f"{r.p_values.replace(' ', ', ')})."
         )
+    return "\n".join(lines) + "\n"
+
+
+#: The columns :func:`side_by_side` keeps per setting.
+_SETTING_COLUMNS = ("diff", "ci_low", "ci_high", "n_favour_arm", "n_seeds", "answer", "verdict")
+
+
+def side_by_side(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Several settings' :func:`seed_comparisons` (``{label: table}``, the reference setting first), one
+    row per comparison that every table holds: per setting the difference with its 95 % interval, the
+    seeds that favour the arm, and the answer; ``same answer`` says whether every setting gives the same
+    yes / no / undetermined. A comparison some setting lacks (an arm it did not train) is left out."""
+    labels = list(tables)
+    keys = ["dataset", "comparison"]
+    merged = None
+    for label in labels:
+        part = tables[label][[*keys, *_SETTING_COLUMNS]].copy()
+        bounds = zip(part["ci_low"], part["ci_high"], strict=True)
+        part["interval"] = [f"[{lo:+.4f}, {hi:+.4f}]" for lo, hi in bounds]
+        part["wins"] = [f"{w} of {n}" for w, n in zip(part["n_favour_arm"], part["n_seeds"], strict=True)]
+        part = part[[*keys, "diff", "interval", "wins", "answer", "verdict"]]
+        part = part.rename(columns={c: f"{label}: {c}" for c in part.columns if c not in keys})
+        merged = part if merged is None else merged.merge(part, on=keys, how="inner")
+    answers = merged[[f"{label}: answer" for label in labels]]
+    merged["same answer"] = answers.nunique(axis=1).eq(1).map({True: "yes", False: "no"})
+    return merged.reset_index(drop=True)
+
+
+def side_by_side_summary(table: pd.DataFrame, labels: list[str]) -> str:
+    """One paragraph from a :func:`side_by_side` table: in how many comparisons every setting gives the
+    same answer, and each comparison whose answer changes with the answers of each setting."""
+    same = table["same answer"] == "yes"
+    lines = [
+        f"Settings: {'; '.join(f'**{label}**' for label in labels)}. The answer is the same in "
+        f"{int(same.sum())} of {len(table)} comparisons."
+    ]
+    for r in table[~same].to_dict("records"):
+        by_setting = "; ".join(f"{label}: {r[f'{label}: verdict']}" for label in labels)
+        lines.append(f"- **{r['dataset']}, {r['comparison']}** changes — {by_setting}.")
     return "\n".join(lines) + "\n"

@@ -29,6 +29,7 @@ from hybridlib.config import (
 from hybridlib.evaluation.results import precision_sentence
 from hybridlib.experiment.folds import results_markdown as full_markdown
 from hybridlib.experiment.run_records import last_complete_run
+from hybridlib.experiment.side_by_side import results_markdown as side_by_side_markdown
 from hybridlib.experiment.stamps import stage_seconds
 from hybridlib.io import replace_between_markers, write_json, write_text
 from hybridlib.params import Params, load_yaml
@@ -213,8 +214,12 @@ def training_time_table(params: Params) -> str:
 
 def update_readme(params: Params, readme: Path | None = None) -> Path:
     """Rewrite the README's results: the conclusive experiment first once it has run
-    (:func:`hybridlib.experiment.folds.results_markdown`), then the run of ``params`` (the quick demo)."""
+    (:func:`hybridlib.experiment.folds.results_markdown`), then the run of ``params`` (the quick demo), then
+    the batch-size check once it ran (:func:`hybridlib.experiment.side_by_side.results_markdown`)."""
     section = results_markdown(params)
+    batch_check = side_by_side_markdown()
+    if batch_check is not None:
+        section = f"{section}\n\n{batch_check}"
     full = full_markdown()
     if full is not None:
         section = f"{full}\n\n### Default run (`make run`: the quick demo)\n\n{section}"

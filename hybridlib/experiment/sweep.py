@@ -141,8 +141,59 @@ def seed_vectors(params: Params, seeds: Sequence[int]) -> dict[int, Any]:
     return out
 
 
+def long_from_files(params: Params, seeds: Sequence[int]) -> pd.DataFrame:
+    """The long table ``arm, seed, metric, value`` of the seed runs of ``params``, read from their result
+    files as they are (nothing runs)."""
+    frames = [seed_long(collect_results(seed_params(params, s)), s) for s in seeds]
+    return pd.concat(frames, ignore_index=True)
+
+
+def comparisons_over_seeds(params: Params, seeds: Sequence[int], long: pd.DataFrame) -> pd.DataFrame:
+    """The research comparisons over ``seeds`` of the seed runs of ``params``
+    (:func:`hybridlib.analysis.answers.seed_comparisons`, with the run's resamples, seed and smallest
+    effects of interest)."""
+    from hybridlib.analysis.answers import seed_comparisons
+
+    return seed_comparisons(
+        long,
+        seed_significance(params, seeds),
+        seed_vectors(params, seeds),
+        resamples=params.permutations,
+        seed=params.seed,
+        smallest_effect_map=params.smallest_effect_map,
+        smallest_effect_rank_distance=params.smallest_effect_rank_distance,
+    )
+
+
+def side_by_side_tables(seeds: Sequence[int]) -> list[Path]:
+    """Each setting of :data:`hybridlib.experiment.side_by_side.SETTINGS_FILES` compared over ``seeds``
+    from its seed runs' result files, written side by side into the last setting's figures folder."""
+    from hybridlib.config import figures_dir
+    from hybridlib.experiment import side_by_side
+
+    settings = side_by_side.setting_params()
+    missing = [
+        f"{name} seed {s}"
+        for name, p in zip(side_by_side.SETTINGS_FILES, settings, strict=True)
+        for s in seeds
+        if not collect_results(seed_params(p, s))
+    ]
+    if missing:
+        raise SystemExit(
+            f"no result files for {', '.join(missing)}: run `make seeds PARAMS=<file> SEEDS=...` for each "
+            "setting first (`make gradcache` runs both)"
+        )
+    comparisons = {
+        side_by_side.setting_label(p, [o for o in settings if o is not p]): comparisons_over_seeds(
+            p, seeds, long_from_files(p, seeds)
+        )
+        for p in settings
+    }
+    return side_by_side.write_tables(comparisons, figures_dir(settings[-1]))
+
+
 def main(argv: list[str] | None = None) -> None:
-    from hybridlib.analysis.answers import seed_answers, seed_comparisons
+    from hybridlib.analysis.answers import seed_answers
     from hybridlib.analysis.tables import write_table
     from hybridlib.config import REPO_ROOT, figures_dir
     from hybridlib.io import write_text
@@ -150,9 +201,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Repeated seeds of the whole pipeline.")
     parser.add_argument(
         "what",
-        choices=["seeds", "folds"],
+        choices=["seeds", "folds", "side-by-side"],
         help="seeds: the pipeline once per seed, then the seed tables; folds: Table 1 over the conclusive "
-        "experiment's folds and each seed run's wall time (hybridlib.experiment.folds), from files on disk",
+        "experiment's folds and each seed run's wall time (hybridlib.experiment.folds), from files on disk; "
+        "side-by-side: the comparisons over --seeds of each setting of hybridlib.experiment.side_by_side, "
+        "from files on disk",
     )
     parser.add_argument("--params", default="params/default.yaml")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
@@ -170,27 +223,20 @@ def main(argv: list[str] | None = None) -> None:
         written = write_tables()
         print("\n".join(f"wrote {path}" for path in written) or f"no seed results of {FOLD_FILES[0]} yet")
         return
+    if ns.what == "side-by-side":
+        print("\n".join(f"wrote {path}" for path in side_by_side_tables(ns.seeds)))
+        return
     overrides = parse_overrides(ns.set)
     params = load_yaml(REPO_ROOT / ns.params, **overrides)
     if ns.tables_only:
-        long = pd.concat(
-            [seed_long(collect_results(seed_params(params, s)), s) for s in ns.seeds], ignore_index=True
-        )
+        long = long_from_files(params, ns.seeds)
     else:
         long = seed_runs(REPO_ROOT / ns.params, ns.seeds, jobs=ns.jobs, **overrides)
     figures = figures_dir(params)
     write_text(run_root(params) / "seeds_long.csv", long.to_csv(index=False))
     table = seeds_table(long, params.arms)
     write_table(table, figures / "table_seeds")
-    comparisons = seed_comparisons(
-        long,
-        seed_significance(params, ns.seeds),
-        seed_vectors(params, ns.seeds),
-        resamples=params.permutations,
-        seed=params.seed,
-        smallest_effect_map=params.smallest_effect_map,
-        smallest_effect_rank_distance=params.smallest_effect_rank_distance,
-    )
+    comparisons = comparisons_over_seeds(params, ns.seeds, long)
     write_table(comparisons, figures / "table_seed_comparisons")
     write_text(figures / "answers_seeds.md", seed_answers(comparisons))
     print(table.to_string())

@@ -108,3 +108,31 @@ def test_the_comparisons_are_those_of_the_committed_seed_table():
     committed = pd.read_csv(FIGURES / "table_seed_comparisons.csv")
     rows = [(r.comparison, r.arm, r.baseline, r.metric) for r in committed.itertuples()]
     assert rows == [(c.label, c.arm, c.baseline, c.table_metric) for c in COMPARISONS]
+
+
+def test_side_by_side_keeps_the_comparisons_every_setting_holds_and_says_where_the_answer_changes():
+    """Built from the committed default comparisons over seeds: a second setting that lacks the X-X-mono
+    and X-Y arms, and whose hybrid+align-vs-multilingual answer on TyDi QA flips, keeps only the
+    comparisons both hold, and the summary names the one that changed."""
+    from hybridlib.analysis.answers import side_by_side, side_by_side_summary
+
+    reference = pd.read_csv(FIGURES / "table_seed_comparisons.csv", dtype={"p_values": str})
+    larger = reference[~reference["baseline"].isin(["monolingual", "crosslingual"])].copy()
+    flip = (larger["dataset"] == "tydiqa-goldp") & (larger["comparison"].str.endswith("all languages"))
+    assert flip.sum() == 1 and larger.loc[flip, "answer"].item() != "yes"
+    larger.loc[flip, ["answer", "verdict"]] = ["yes", "yes (the gain is at least 0.0100)"]
+
+    table = side_by_side({"batch_size=16": reference, "batch_size=64": larger})
+    assert len(table) == len(larger) < len(reference)
+    keys = ["dataset", "comparison"]
+    assert table[keys].to_numpy().tolist() == larger[keys].to_numpy().tolist()
+    assert list(table["same answer"]).count("no") == 1
+    row = table[table["same answer"] == "no"].iloc[0]
+    assert row["batch_size=64: answer"] == "yes" and row["batch_size=16: answer"] != "yes"
+    first = reference[flip.reindex(reference.index, fill_value=False)].iloc[0]
+    assert row["batch_size=16: interval"] == f"[{first.ci_low:+.4f}, {first.ci_high:+.4f}]"
+    assert row["batch_size=16: wins"] == f"{first.n_favour_arm} of {first.n_seeds}"
+
+    summary = side_by_side_summary(table, ["batch_size=16", "batch_size=64"])
+    assert f"The answer is the same in {len(table) - 1} of {len(table)} comparisons." in summary
+    assert summary.count("\n- ") == 1 and "all languages** changes" in summary

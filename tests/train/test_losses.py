@@ -41,3 +41,36 @@ def test_small_case_matches_hand_computation():
     expected = (sum(src_to_tgt) / 2 + sum(tgt_to_src) / 2) / 2  # mean over rows, then over directions
     assert _loss(src, tgt) == pytest.approx(expected, rel=1e-5)
     assert _loss(src, tgt, weight=0.5) == pytest.approx(0.5 * expected, rel=1e-5)
+
+
+def test_gradcache_gives_the_gradients_of_the_whole_batch(tmp_path, embedded_model_dir):
+    """``cached_loss_mini_batch`` (GradCache) is claimed to train as the plain in-batch InfoNCE of the whole
+    batch does, in less memory: on one batch of 8 pairs, in mini-batches of 3 (the last one short), the loss
+    and every parameter's gradient equal the plain loss's (a tiny random BERT, dropout off)."""
+    from sentence_transformers import SentenceTransformer
+    from tiny_models import tiny_labse_folder
+
+    from hybridlib.train.losses import retrieval_loss
+
+    model = SentenceTransformer(str(tiny_labse_folder(tmp_path / "tiny", embedded_model_dir)), device="cpu")
+    # No dropout, so the two losses see one function; float64, so that summing in another order (mini-batches)
+    # cannot hide a real difference inside float32 rounding.
+    model.eval().double()
+    queries = [f"question number {i} about topic {i * 7}" for i in range(8)]
+    passages = [f"passage {i}: the answer to question {i} is {i * 7}" for i in range(8)]
+    features = [model.preprocess(queries), model.preprocess(passages)]
+    labels = torch.arange(8)
+
+    def loss_and_gradients(cached_mini_batch: int) -> tuple[float, dict[str, torch.Tensor]]:
+        model.zero_grad()
+        loss = retrieval_loss(model, temperature=0.05, cached_mini_batch=cached_mini_batch)
+        value = loss([dict(f) for f in features], labels)
+        value.backward()
+        return value.item(), {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    plain_loss, plain = loss_and_gradients(0)
+    cached_loss, cached = loss_and_gradients(3)
+    assert cached_loss == pytest.approx(plain_loss, rel=1e-5)
+    assert cached.keys() == plain.keys() and len(plain) > 10
+    for name, grad in plain.items():
+        assert torch.allclose(cached[name], grad, rtol=1e-9, atol=1e-12), name
