@@ -184,8 +184,11 @@ def sample_texts():
 
 @pytest.mark.parametrize("kind", ["query", "passage"])
 def test_embeddings_match_engine_fp32(embedded_encoder, engine, sample_texts, kind):
-    ours = embedded_encoder.encode(sample_texts, kind, show_progress=False)
-    ref = getattr(engine, kind)(sample_texts)
+    # Each kind on every other text (questions and passages of every language either way): the C engine's
+    # encoding is most of this test's time, and encoding each text under both prefixes checks nothing more.
+    texts = sample_texts[kind == "passage" :: 2]
+    ours = embedded_encoder.encode(texts, kind, show_progress=False)
+    ref = getattr(engine, kind)(texts)
     assert ours.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     assert (ours * ref).sum(1).min() >= 0.999
