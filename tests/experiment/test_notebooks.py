@@ -286,6 +286,28 @@ def test_alpha_sweep_at_the_main_alpha_and_the_endpoints_reuses_the_seed_runs(se
     assert not same_evaluation(paths, hybrid, train_dir(arm_settings(params, "multilingual")) / "model")
 
 
+def test_side_by_side_compares_each_setting_from_its_seed_runs(seeded_run, monkeypatch):
+    """``sweep side-by-side`` (``make gradcache``) on the tiny seed runs, set against themselves under
+    another label: every comparison is kept with the same numbers as ``sweep seeds`` wrote, and every
+    answer is the same."""
+    import pandas as pd
+
+    from hybridlib.experiment import side_by_side
+    from hybridlib.experiment.sweep import side_by_side_tables
+
+    params, root, _ = seeded_run
+    monkeypatch.setattr(side_by_side, "setting_params", lambda: [params, params.replace(batch_size=8)])
+    side_by_side_tables([0, 1])
+    table = pd.read_csv(root / "figures" / "table_side_by_side.csv")
+    over_seeds = pd.read_csv(root / "figures" / "table_seed_comparisons.csv")
+    assert table[["dataset", "comparison"]].equals(over_seeds[["dataset", "comparison"]])
+    assert table["batch_size=4: diff"].tolist() == table["batch_size=8: diff"].tolist()
+    assert table["batch_size=4: diff"].tolist() == pytest.approx(over_seeds["diff"].tolist())
+    assert set(table["same answer"]) == {"yes"}
+    summary = (root / "figures" / "answers_side_by_side.md").read_text()
+    assert f"The answer is the same in {len(table)} of {len(table)} comparisons." in summary
+
+
 def papermill(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "papermill", *args, "--kernel", "hybridlib"],
