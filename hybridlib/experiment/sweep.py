@@ -180,8 +180,8 @@ def side_by_side_tables(seeds: Sequence[int]) -> list[Path]:
     ]
     if missing:
         raise SystemExit(
-            f"no result files for {', '.join(missing)}: run `make seeds PARAMS=<file> SEEDS=...` for each "
-            "setting first (`make gradcache` runs both)"
+            f"no result files for {', '.join(missing)}: run `python -m hybridlib.sweep seeds --params <file> "
+            "--seeds ...` for each setting first (`make gradcache` runs both)"
         )
     comparisons = {
         side_by_side.setting_label(p, [o for o in settings if o is not p]): comparisons_over_seeds(
