@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from hybridlib.analysis.bootstrap import seed_cluster_bootstrap
-from hybridlib.analysis.comparisons import LAREQA, TYDI, Comparison, comparisons_for
+from hybridlib.analysis.comparisons import COMPARISONS, LAREQA, TYDI, Comparison, comparisons_for
 from hybridlib.analysis.power import minimum_detectable_effect, verdict
 from hybridlib.analysis.tables import Results, Vectors, vector_metrics
 
@@ -247,40 +247,58 @@ def seed_answers(comparisons: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-#: The columns :func:`side_by_side` keeps per setting.
-_SETTING_COLUMNS = ("diff", "ci_low", "ci_high", "n_favour_arm", "n_seeds", "answer", "verdict")
+def interval_favours(ci_low: float, ci_high: float, *, lower_is_better: bool) -> str:
+    """Which side a 95 % interval of arm − baseline excludes 0 for: ``arm``, ``baseline``, or ``neither``
+    (it contains 0)."""
+    if ci_low <= 0 <= ci_high:
+        return "neither"
+    return "arm" if (ci_high < 0) == lower_is_better else "baseline"
 
 
 def side_by_side(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Several settings' :func:`seed_comparisons` (``{label: table}``, the reference setting first), one
     row per comparison that every table holds: per setting the difference with its 95 % interval, the
-    seeds that favour the arm, and the answer; ``same answer`` says whether every setting gives the same
-    yes / no / undetermined. A comparison some setting lacks (an arm it did not train) is left out."""
+    seeds that favour the arm, the side the interval favours (:func:`interval_favours`) and the verdict.
+    ``same answer`` is ``yes`` when every setting gives the same yes / no / undetermined *and* its
+    interval favours the same side: "no — worse" and "no — the gain is at most X" are both "no", but a
+    difference that stops being significant is a change. A comparison some setting lacks (an arm it did
+    not train) is left out."""
+    lower_is_better = {c.label: c.lower_is_better for c in COMPARISONS}
     labels = list(tables)
     keys = ["dataset", "comparison"]
     merged = None
     for label in labels:
-        part = tables[label][[*keys, *_SETTING_COLUMNS]].copy()
-        bounds = zip(part["ci_low"], part["ci_high"], strict=True)
+        part = tables[label].copy()
+        bounds = list(zip(part["ci_low"], part["ci_high"], strict=True))
         part["interval"] = [f"[{lo:+.4f}, {hi:+.4f}]" for lo, hi in bounds]
         part["wins"] = [f"{w} of {n}" for w, n in zip(part["n_favour_arm"], part["n_seeds"], strict=True)]
-        part = part[[*keys, "diff", "interval", "wins", "answer", "verdict"]]
+        part["favours"] = [
+            interval_favours(lo, hi, lower_is_better=lower_is_better[c])
+            for (lo, hi), c in zip(bounds, part["comparison"], strict=True)
+        ]
+        part["finding"] = part["answer"] + "/" + part["favours"]
+        part = part[[*keys, "diff", "interval", "wins", "favours", "verdict", "finding"]]
         part = part.rename(columns={c: f"{label}: {c}" for c in part.columns if c not in keys})
         merged = part if merged is None else merged.merge(part, on=keys, how="inner")
-    answers = merged[[f"{label}: answer" for label in labels]]
-    merged["same answer"] = answers.nunique(axis=1).eq(1).map({True: "yes", False: "no"})
-    return merged.reset_index(drop=True)
+    findings = merged[[f"{label}: finding" for label in labels]]
+    merged["same answer"] = findings.nunique(axis=1).eq(1).map({True: "yes", False: "no"})
+    return merged.drop(columns=list(findings.columns)).reset_index(drop=True)
 
 
 def side_by_side_summary(table: pd.DataFrame, labels: list[str]) -> str:
     """One paragraph from a :func:`side_by_side` table: in how many comparisons every setting gives the
-    same answer, and each comparison whose answer changes with the answers of each setting."""
+    same answer (and its interval favours the same side), and each comparison that changes, with each
+    setting's verdict."""
     same = table["same answer"] == "yes"
     lines = [
         f"Settings: {'; '.join(f'**{label}**' for label in labels)}. The answer is the same in "
-        f"{int(same.sum())} of {len(table)} comparisons."
+        f"{int(same.sum())} of {len(table)} comparisons (the same yes / no / undetermined, and the 95 % "
+        "interval favouring the same side: the arm, the baseline, or neither)."
     ]
     for r in table[~same].to_dict("records"):
-        by_setting = "; ".join(f"{label}: {r[f'{label}: verdict']}" for label in labels)
+        by_setting = "; ".join(
+            f"{label}: {r[f'{label}: verdict']} (interval favours {r[f'{label}: favours']})"
+            for label in labels
+        )
         lines.append(f"- **{r['dataset']}, {r['comparison']}** changes — {by_setting}.")
     return "\n".join(lines) + "\n"

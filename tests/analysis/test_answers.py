@@ -112,27 +112,43 @@ def test_the_comparisons_are_those_of_the_committed_seed_table():
 
 def test_side_by_side_keeps_the_comparisons_every_setting_holds_and_says_where_the_answer_changes():
     """Built from the committed default comparisons over seeds: a second setting that lacks the X-X-mono
-    and X-Y arms, and whose hybrid+align-vs-multilingual answer on TyDi QA flips, keeps only the
-    comparisons both hold, and the summary names the one that changed."""
-    from hybridlib.analysis.answers import side_by_side, side_by_side_summary
+    and X-Y arms, whose hybrid+align-vs-multilingual answer on TyDi QA flips to yes, and whose
+    alignment-term interval moves onto 0 (still "no", but no longer significantly worse), keeps only the
+    comparisons both hold; both changes are named, the unchanged comparison is not."""
+    from hybridlib.analysis.answers import interval_favours, side_by_side, side_by_side_summary
 
     reference = pd.read_csv(FIGURES / "table_seed_comparisons.csv", dtype={"p_values": str})
     larger = reference[~reference["baseline"].isin(["monolingual", "crosslingual"])].copy()
-    flip = (larger["dataset"] == "tydiqa-goldp") & (larger["comparison"].str.endswith("all languages"))
-    assert flip.sum() == 1 and larger.loc[flip, "answer"].item() != "yes"
-    larger.loc[flip, ["answer", "verdict"]] = ["yes", "yes (the gain is at least 0.0100)"]
+    tydi = larger["dataset"] == "tydiqa-goldp"
+    flip = tydi & larger["comparison"].str.endswith("all languages")
+    onto_zero = tydi & larger["comparison"].str.contains("alignment term alone")
+    assert flip.sum() == onto_zero.sum() == 1 and larger.loc[flip, "answer"].item() != "yes"
+    assert larger.loc[onto_zero, "ci_high"].item() < 0  # committed: significantly worse
+    larger.loc[flip, ["answer", "verdict", "ci_low", "ci_high"]] = [
+        "yes",
+        "yes (at least 0.0100)",
+        0.01,
+        0.02,
+    ]
+    larger.loc[onto_zero, ["ci_low", "ci_high"]] = [-0.002, 0.001]
 
     table = side_by_side({"batch_size=16": reference, "batch_size=64": larger})
     assert len(table) == len(larger) < len(reference)
     keys = ["dataset", "comparison"]
     assert table[keys].to_numpy().tolist() == larger[keys].to_numpy().tolist()
-    assert list(table["same answer"]).count("no") == 1
-    row = table[table["same answer"] == "no"].iloc[0]
-    assert row["batch_size=64: answer"] == "yes" and row["batch_size=16: answer"] != "yes"
-    first = reference[flip.reindex(reference.index, fill_value=False)].iloc[0]
+    changed = table.loc[table["same answer"] == "no", "comparison"].tolist()
+    assert changed == [larger.loc[flip, "comparison"].item(), larger.loc[onto_zero, "comparison"].item()]
+    row = table[table["comparison"] == changed[0]].iloc[0]
+    assert (row["batch_size=16: favours"], row["batch_size=64: favours"]) == ("baseline", "arm")
+    first = reference[reference["comparison"] == changed[0]].iloc[0]
     assert row["batch_size=16: interval"] == f"[{first.ci_low:+.4f}, {first.ci_high:+.4f}]"
     assert row["batch_size=16: wins"] == f"{first.n_favour_arm} of {first.n_seeds}"
+    assert table.loc[table["comparison"] == changed[1], "batch_size=64: favours"].item() == "neither"
 
     summary = side_by_side_summary(table, ["batch_size=16", "batch_size=64"])
-    assert f"The answer is the same in {len(table) - 1} of {len(table)} comparisons." in summary
-    assert summary.count("\n- ") == 1 and "all languages** changes" in summary
+    assert f"The answer is the same in {len(table) - 2} of {len(table)} comparisons" in summary
+    assert summary.count("\n- ") == 2 and "all languages** changes" in summary
+    # rank distance: lower is better, so an interval below 0 favours the arm
+    assert interval_favours(-3.0, -1.0, lower_is_better=True) == "arm"
+    assert interval_favours(-3.0, -1.0, lower_is_better=False) == "baseline"
+    assert interval_favours(-1.0, 1.0, lower_is_better=False) == "neither"

@@ -305,7 +305,7 @@ def test_side_by_side_compares_each_setting_from_its_seed_runs(seeded_run, monke
     assert table["batch_size=4: diff"].tolist() == pytest.approx(over_seeds["diff"].tolist())
     assert set(table["same answer"]) == {"yes"}
     summary = (root / "figures" / "answers_side_by_side.md").read_text()
-    assert f"The answer is the same in {len(table)} of {len(table)} comparisons." in summary
+    assert f"The answer is the same in {len(table)} of {len(table)} comparisons" in summary
 
 
 def papermill(*args: str) -> subprocess.CompletedProcess:

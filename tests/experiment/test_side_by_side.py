@@ -61,7 +61,7 @@ def test_written_tables_come_back_in_the_readme_section(tmp_path, monkeypatch):
     }
     monkeypatch.setattr(side_by_side, "figures_dir", lambda params: tmp_path)
     section = side_by_side.results_markdown()
-    assert "The answer is the same in 1 of 1 comparisons." in section
+    assert "The answer is the same in 1 of 1 comparisons" in section
     assert (tmp_path / "table_side_by_side.md").read_text().strip() in section
     monkeypatch.setattr(side_by_side, "figures_dir", lambda params: tmp_path / "nothing")
     assert side_by_side.results_markdown() is None
