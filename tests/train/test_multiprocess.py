@@ -20,8 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 PROCESSES = 2
 #: hybrid with alignment: X-X-mono, X-Y and alignment batches in 4 QA + 2 alignment steps.
 TRAINING = ["sampler=hybrid", "max_steps=4", "align_weight=0.5", "align_every=2"]
-#: ... checkpointed at step 5 and at the end (step 6), the two the resume test needs: a checkpoint of the
-#: whole model at every step would write most of a gigabyte per step and take most of the test's time.
+#: ... checkpointed at step 5 and at the end (step 6), the two the resume test needs.
 SETTINGS = [*TRAINING, "checkpoint_every=5"]
 
 
@@ -51,9 +50,19 @@ def assert_pure(batch: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def per_process(tmp_path_factory, data_root):
+def tiny_model(tmp_path_factory, embedded_model_dir) -> str:
+    """A tiny random encoder (a published LaBSE-like folder, ``tests/tiny_models.py``): these tests check
+    what the processes train on and that they agree, which no model size changes; the embedded e5 would
+    have every run broadcast, checkpoint and save 470 MB of weights."""
+    from tiny_models import tiny_labse_folder
+
+    return str(tiny_labse_folder(tmp_path_factory.mktemp("tiny-model") / "labse-like", embedded_model_dir))
+
+
+@pytest.fixture(scope="module")
+def per_process(tmp_path_factory, data_root, tiny_model):
     out = tmp_path_factory.mktemp("ddp")
-    return out, torchrun(out, SETTINGS)
+    return out, torchrun(out, [*SETTINGS, f"model={tiny_model}"])
 
 
 @pytest.mark.slow
@@ -85,14 +94,14 @@ def test_exactly_one_model_is_saved_with_the_processes_in_its_summary(per_proces
 
 
 @pytest.mark.slow
-def test_an_interrupted_run_resumes_to_the_same_weights(per_process, tmp_path):
+def test_an_interrupted_run_resumes_to_the_same_weights(per_process, tiny_model, tmp_path):
     out, ranks = per_process
     shutil.copytree(out / "run", tmp_path / "run")
     # as if killed after step 5: no model, no summary, the newest checkpoint is checkpoint-5
     shutil.rmtree(tmp_path / "run" / "model")
     (tmp_path / "run" / "summary.json").unlink()
     shutil.rmtree(tmp_path / "run" / "checkpoints" / "checkpoint-6")
-    resumed = torchrun(tmp_path, SETTINGS)
+    resumed = torchrun(tmp_path, [*SETTINGS, f"model={tiny_model}"])
     assert all(len(r["batches"]) < len(ranks[0]["batches"]) for r in resumed)  # it did not start over
     assert {r["parameters"] for r in resumed} == {ranks[0]["parameters"]}
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
@@ -100,12 +109,14 @@ def test_an_interrupted_run_resumes_to_the_same_weights(per_process, tmp_path):
 
 
 @pytest.mark.slow
-def test_split_global_batches_keep_one_kind_and_language_per_step_and_gather_negatives(tmp_path, data_root):
+def test_split_global_batches_keep_one_kind_and_language_per_step_and_gather_negatives(
+    tmp_path, data_root, tiny_model
+):
     """``global_batch=split``: a step is one sampler batch cut in two — the single-process stream —
     and ``gather_across_devices`` scores each query against both halves' passages."""
     from hybridlib.train.plan import training_inputs
 
-    settings = [*TRAINING, "global_batch=split", "gather_across_devices=true"]
+    settings = [*TRAINING, "global_batch=split", "gather_across_devices=true", f"model={tiny_model}"]
     ranks = torchrun(tmp_path, settings)
     steps = ranks[0]["steps"]
     for step in range(steps):
