@@ -211,9 +211,9 @@ def test_results_file_holds_the_readme_section_beside_the_run(tiny_run, tmp_path
     assert (REPO / "README.md").read_text() == readme_before
 
 
-#: The arms of the tiny seed 1: the α sweep's models (α = 0, 0.5, 1); the other arms' seed runs are the
-#: same pipeline with other samplers, and add time, not coverage.
-# Seed 1 trains what the seed tables need over two seeds (hybrid vs X-X-mono) and no more.
+#: The arms of the tiny seed 1: what a comparison over two seeds needs (hybrid vs X-X-mono), also the
+#: α sweep's models at the main α and α = 1; the other arms' seed runs are the same pipeline with other
+#: samplers, and add time, not coverage.
 SEED1_ARMS = ["monolingual", "hybrid"]
 
 
