@@ -105,8 +105,8 @@ def results_markdown(*, base: Path = REPO_ROOT, folds: list[Params] | None = Non
         "",
         "Whole evaluation pools, the pilot's training budget, several seeds. "
         + "; ".join(f"fold {fold_name(p)}: seeds {done.get(fold_name(p), 'not run yet')}" for p in folds)
-        + ". Seed 0 of fold 1: "
-        + precision_sentence(folds[0])
+        + ". "
+        + " ".join(f"Seed 0 of fold {fold_name(p)}: {precision_sentence(p)}" for p in folds)
         + " The paper's Table 1 numbers are not shown beside ours: no issue states them and they are not "
         "typed from memory (they come from other models, data and scale in any case).",
         "",
