@@ -58,19 +58,30 @@ def _module_file(module: str) -> Path | None:
     return None
 
 
+@cache
+def _absolute_imports(source: str, filename: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``(module, imported names)`` of every absolute ``hybridlib`` import in ``source``, anywhere in it.
+
+    Cached by the source text: the stage stamps and training folder names take the code closure of
+    many entries, each walking the same files, and parsing is nearly all of that cost (an edited file
+    has another text, so it is parsed again)."""
+    found = []
+    for node in ast.walk(ast.parse(source, filename=filename)):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, ()) for alias in node.names if alias.name.split(".")[0] == PACKAGE]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module.split(".")[0] == PACKAGE:
+                found.append((node.module, tuple(alias.name for alias in node.names)))
+    return tuple(found)
+
+
 def _imported_modules(source: str, filename: str) -> set[str]:
     """``hybridlib`` modules a source file imports anywhere (module level or inside functions)."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(source, filename=filename)):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names if alias.name.split(".")[0] == PACKAGE}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            if node.module.split(".")[0] != PACKAGE:
-                continue
-            found.add(node.module)
-            # ``from hybridlib.data import loaders`` imports the submodule ``hybridlib.data.loaders``.
-            submodules = (f"{node.module}.{alias.name}" for alias in node.names)
-            found |= {m for m in submodules if _module_file(m) is not None}
+    for module, names in _absolute_imports(source, filename):
+        found.add(module)
+        # ``from hybridlib.data import loaders`` imports the submodule ``hybridlib.data.loaders``.
+        found |= {m for m in (f"{module}.{name}" for name in names) if _module_file(m) is not None}
     # ``import hybridlib.x`` also runs the package's ``__init__``.
     found |= {".".join(m.split(".")[:i]) for m in found for i in range(1, m.count(".") + 1)}
     return found
