@@ -26,6 +26,21 @@ def embedded_model_dir():
 
 
 @pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, embedded_model_dir) -> str:
+    """A tiny random encoder folder (LaBSE-like: 2 layers of width 32 over a 4,000-piece cut of the e5
+    vocabulary, ``tests/tiny_models.py``) for the tests of training mechanics (batches, counts,
+    checkpoints, resuming, several processes), which no model size changes: the embedded e5 would load,
+    checkpoint and save 470 MB of weights each time, and its 250k-piece tokenizer alone takes ~2 s to
+    load. What only the real encoder can show (frozen embeddings, its outputs) is tested on the
+    embedded e5."""
+    from tiny_models import small_vocabulary_tokenizer, tiny_labse_folder
+
+    root = tmp_path_factory.mktemp("tiny-model")
+    tokenizer = small_vocabulary_tokenizer(root / "tokenizer", embedded_model_dir)
+    return str(tiny_labse_folder(root / "labse-like", tokenizer))
+
+
+@pytest.fixture(scope="session")
 def embedded_encoder():
     from hybridlib.model.encoder import load_encoder
 

@@ -333,10 +333,10 @@ def test_editing_a_file_of_a_path_set_changes_the_fingerprints(tmp_path):
     assert str(par) not in stage_inputs(without_alignment, notebook, model=None)["data"]
 
 
-@pytest.mark.slow
-def test_training_runs_on_path_sets_alone(tmp_path, recwarn):
+def test_training_runs_on_path_sets_alone(tmp_path, recwarn, tiny_model):
     """End to end: QA pairs from a SQuAD folder, triples and alignment pairs from paths. Monolingual
-    batches, because triples hold no X-Y pair, without which the hybrid sampler skips a set."""
+    batches, because triples hold no X-Y pair, without which the hybrid sampler skips a set. The tiny
+    random encoder (``conftest.tiny_model``): what is read and batched does not depend on the model."""
     from hybridlib.train.run import train
 
     par = tmp_path / "pairs.tsv"
@@ -349,6 +349,7 @@ def test_training_runs_on_path_sets_alone(tmp_path, recwarn):
             "align_weight": 0.5,
             "align_every": 1,
             "sampler": "monolingual",
+            "model": tiny_model,
             "batch_size": 2,
             "max_seq_length": 16,
             "max_steps": 1,

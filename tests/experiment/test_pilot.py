@@ -12,8 +12,9 @@ from hybridlib.params import load_yaml
 REPO_TINY = "params/tiny.yaml"
 
 
-@pytest.mark.slow
-def test_pilot_probes_the_model_being_trained_without_changing_it(tmp_path, data_root):
+def test_pilot_probes_the_model_being_trained_without_changing_it(tmp_path, data_root, tiny_model):
+    """On the tiny random encoder (``conftest.tiny_model``): what the probes record and that they leave
+    the weights bit-identical depend on the pilot's wiring, not on the model's size."""
     from safetensors.numpy import load_file
 
     from hybridlib.config import REPO_ROOT
@@ -26,6 +27,7 @@ def test_pilot_probes_the_model_being_trained_without_changing_it(tmp_path, data
         REPO_ROOT / REPO_TINY,
         run_dir=str(tmp_path / "run"),
         figures_dir=str(tmp_path / "fig"),
+        model=tiny_model,
         max_seq_length=16,
         eval_max_seq_length=16,  # the probes encode at the evaluation length: short and quick
         validation_fraction=0.01,  # ~12 question groups: a small probe

@@ -29,10 +29,13 @@ def test_summary_metrics_and_seed_aggregation():
     assert table.loc["hybrid", "x"] == "0.6000 ± 0.1000 (n=3)"
 
 
-def test_alpha_sweep_trains_and_evaluates_each_alpha(tmp_path):
+def test_alpha_sweep_trains_and_evaluates_each_alpha(tmp_path, tiny_model):
+    """On the tiny random encoder (``conftest.tiny_model``): which models the sweep trains, names and
+    reuses does not depend on the model."""
     params = load_yaml(
         Path(__file__).resolve().parents[2] / "params" / "tiny.yaml",
         run_dir=str(tmp_path),
+        model=tiny_model,
         eval_sets=["xquad-r"],
         max_steps=1,
     )

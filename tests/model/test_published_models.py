@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
-from tiny_models import TINY_LABSE_DIM, offline_hub, place_in_hub_cache, tiny_labse_folder
+from tiny_models import TINY_LABSE_DIM, offline_hub, place_in_hub_cache
 
 TEXTS = ["Who wrote the book?", "Wer hat das Buch geschrieben?", "a b c", "the cat sat on the mat"]
 
 
 @pytest.fixture(scope="module")
-def st_folder(tmp_path_factory, embedded_model_dir):
-    return tiny_labse_folder(tmp_path_factory.mktemp("st") / "tiny-labse", embedded_model_dir)
+def st_folder(tiny_model):
+    """A published folder: the tiny LaBSE-like model (``conftest.tiny_model``)."""
+    return Path(tiny_model)
 
 
 @pytest.fixture()

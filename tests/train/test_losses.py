@@ -43,16 +43,15 @@ def test_small_case_matches_hand_computation():
     assert _loss(src, tgt, weight=0.5) == pytest.approx(0.5 * expected, rel=1e-5)
 
 
-def test_gradcache_gives_the_gradients_of_the_whole_batch(tmp_path, embedded_model_dir):
+def test_gradcache_gives_the_gradients_of_the_whole_batch(tiny_model):
     """``cached_loss_mini_batch`` (GradCache) is claimed to train as the plain in-batch InfoNCE of the whole
     batch does, in less memory: on one batch of 8 pairs, in mini-batches of 3 (the last one short), the loss
     and every parameter's gradient equal the plain loss's (a tiny random BERT, dropout off)."""
     from sentence_transformers import SentenceTransformer
-    from tiny_models import tiny_labse_folder
 
     from hybridlib.train.losses import retrieval_loss
 
-    model = SentenceTransformer(str(tiny_labse_folder(tmp_path / "tiny", embedded_model_dir)), device="cpu")
+    model = SentenceTransformer(tiny_model, device="cpu")  # conftest.tiny_model
     # No dropout, so the two losses see one function; float64, so that summing in another order (mini-batches)
     # cannot hide a real difference inside float32 rounding.
     model.eval().double()

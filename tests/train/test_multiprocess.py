@@ -50,16 +50,6 @@ def assert_pure(batch: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory, embedded_model_dir) -> str:
-    """A tiny random encoder (a published LaBSE-like folder, ``tests/tiny_models.py``): these tests check
-    what the processes train on and that they agree, which no model size changes; the embedded e5 would
-    have every run broadcast, checkpoint and save 470 MB of weights."""
-    from tiny_models import tiny_labse_folder
-
-    return str(tiny_labse_folder(tmp_path_factory.mktemp("tiny-model") / "labse-like", embedded_model_dir))
-
-
-@pytest.fixture(scope="module")
 def per_process(tmp_path_factory, data_root, tiny_model):
     out = tmp_path_factory.mktemp("ddp")
     return out, torchrun(out, [*SETTINGS, f"model={tiny_model}"])

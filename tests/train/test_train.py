@@ -82,10 +82,10 @@ class StopAt(TrainerCallback):
             raise KeyboardInterrupt("simulated kill")
 
 
-def test_killed_run_resumes_to_the_same_weights(tmp_path):
-    params = validate({**TINY, "sampler": "hybrid", "checkpoint_every": 2})
+def test_killed_run_resumes_to_the_same_weights(tmp_path, tiny_model):
+    params = validate({**TINY, "model": tiny_model, "sampler": "hybrid", "checkpoint_every": 2})
     # The uninterrupted run saves no checkpoints: it also shows that checkpointing changes no weight.
-    full = train(validate({**TINY, "sampler": "hybrid"}), run_dir=tmp_path / "full")
+    full = train(params.replace(checkpoint_every=0), run_dir=tmp_path / "full")
     assert full.steps == 4
     assert list(full.log["step"]) == [1, 2, 3, 4]
 
@@ -109,20 +109,22 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     np.testing.assert_allclose(full.log["loss"].to_numpy(), resumed.log["loss"].to_numpy(), rtol=1e-5)
 
 
-def test_hybrid_align_trains_and_saves_a_loadable_model(tmp_path):
+def test_hybrid_align_trains_and_saves_a_loadable_model(tmp_path, tiny_model):
+    """On the tiny random encoder (``conftest.tiny_model``); the tiny pipeline checks the same of the
+    embedded e5 (``tests/experiment/test_notebooks.py``)."""
     from sentence_transformers import SentenceTransformer
+    from tiny_models import TINY_LABSE_DIM
 
-    params = validate({**TINY, "max_steps": 3, "align_weight": 0.5, "align_every": 1, "sampler": "hybrid"})
+    alignment = {"align_weight": 0.5, "align_every": 1}
+    params = validate({**TINY, **alignment, "model": tiny_model, "max_steps": 3, "sampler": "hybrid"})
     result = train(params, run_dir=tmp_path / "run")
     model = SentenceTransformer(str(result.model_dir), device="cpu")
     emb = model.encode(["query: wer?", "query: who?"], normalize_embeddings=True)
-    assert emb.shape == (2, 384) and np.isfinite(emb).all()
+    assert emb.shape == (2, TINY_LABSE_DIM) and np.isfinite(emb).all()
     summary = (result.run_dir / "summary.json").read_text()
     assert '"arm": "hybrid+align"' in summary
     # Frozen word embeddings stay exactly the base model's.
-    from hybridlib.model.encoder import load_sentence_transformer
-
-    base = load_sentence_transformer().state_dict()
+    base = SentenceTransformer(tiny_model, device="cpu").state_dict()
     tuned = model.state_dict()
     key = "0.model.embeddings.word_embeddings.weight"
     np.testing.assert_array_equal(base[key].numpy(), tuned[key].numpy())
@@ -140,15 +142,23 @@ class RecordCheckpointing(TrainerCallback):
 
 
 @pytest.mark.parametrize("enabled", [False, True])
-def test_gradient_checkpointing_parameter_reaches_the_encoder(tmp_path, enabled):
-    params = validate({**TINY, "max_steps": 1, "sampler": "multilingual", "gradient_checkpointing": enabled})
+def test_gradient_checkpointing_parameter_reaches_the_encoder(tmp_path, tiny_model, enabled):
+    params = validate(
+        {
+            **TINY,
+            "model": tiny_model,
+            "max_steps": 1,
+            "sampler": "multilingual",
+            "gradient_checkpointing": enabled,
+        }
+    )
     record = RecordCheckpointing()
     result = train(params, run_dir=tmp_path / "run", extra_callbacks=[record])
     assert record.seen == [enabled]
     assert np.isfinite(result.log["loss"]).all()
 
 
-def test_exact_counts_and_same_qa_batches_over_several_epochs(tmp_path, monkeypatch):
+def test_exact_counts_and_same_qa_batches_over_several_epochs(tmp_path, monkeypatch, tiny_model):
     """hybrid vs hybrid+align over 2+ sampler epochs whose length is no multiple of align_every."""
     import hybridlib.train.trainer as trainer_module
     from hybridlib.sampling.sampler import LanguageBatchSampler
@@ -172,7 +182,14 @@ def test_exact_counts_and_same_qa_batches_over_several_epochs(tmp_path, monkeypa
 
     # 13 steps = 2.6 epochs of 5 (4 QA + 1 alignment): a per-epoch schedule would run 11 QA + 2 alignment
     M, k = 10, 3
-    base = {**TINY, "max_steps": M, "sampler": "hybrid", "align_every": k, "max_seq_length": 16}
+    base = {
+        **TINY,
+        "model": tiny_model,
+        "max_steps": M,
+        "sampler": "hybrid",
+        "align_every": k,
+        "max_seq_length": 16,
+    }
     runs = {}
     for arm, weight in (("hybrid", 0.0), ("hybrid+align", 0.5)):
         seen.clear()
