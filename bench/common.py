@@ -23,6 +23,7 @@ class Sizes:
 
     n_queries: int = 2000  # encoding: XQuAD-R questions
     n_passages: int = 2000  # encoding: XQuAD-R candidate sentences
+    warmup_texts: int = 16  # encoding: texts of each kind encoded untimed first, per contender
     map_questions: int | None = None  # mAP pool: None = all 13,090 questions
     sklearn_questions: int = 300  # mAP: questions scored by the sklearn reference
     faiss_queries: int | None = None  # FAISS: None = all questions (13,090)
@@ -37,8 +38,9 @@ class Sizes:
     @classmethod
     def quick(cls) -> Sizes:
         return cls(
-            n_queries=32,
-            n_passages=32,
+            n_queries=16,
+            n_passages=16,
+            warmup_texts=4,
             map_questions=500,
             sklearn_questions=20,
             faiss_queries=500,

@@ -52,7 +52,7 @@ def bench_encoding(sizes: Sizes, threads: int) -> dict[str, Any]:
         p = st_model.encode(passages, prompt_name="passage", convert_to_numpy=True)
         outputs["st_defaults"] = (np.asarray(q), np.asarray(p))
 
-    few_q, few_p = queries[:16], passages[:16]
+    few_q, few_p = queries[: sizes.warmup_texts], passages[: sizes.warmup_texts]
     warmups = {
         "hybridlib": lambda: (
             encoder.encode(few_q, "query", show_progress=False),

@@ -263,7 +263,7 @@ RECORDED = {
         "figures_dir": "runs/tiny/figures",
         "precision": "fp32",
         "max_seq_length": 32,
-        "eval_max_seq_length": 64,
+        "eval_max_seq_length": 32,
         "align_every": 2,
         "batch_size": 4,
         "max_steps": 2,
