@@ -12,7 +12,7 @@ KERNEL := hybridlib
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run lab test lint bench seeds full gradcache pilot alpha-sweep gpu lock sync-notebooks clean-runs help
+.PHONY: setup run lab test test-all lint bench seeds full gradcache pilot alpha-sweep gpu lock sync-notebooks clean-runs help
 
 ## List every target with its description (the `## ...` line above it).
 help:
@@ -39,10 +39,21 @@ LAB_ARGS ?=
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-## ruff, then pytest on two workers (what CI runs; a test file stays in one worker).
+# Two pytest workers (one torch thread each); a test file stays in one worker, so the tests sharing the
+# tiny pipeline (tests/experiment/test_notebooks.py) build it once.
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile
+
+## ruff, then every test not marked slow (the everyday check: the tiny pipeline and everything in-process).
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/ruff format --check .
+	$(PYTEST) -m "not slow"
+
+## ruff, then every test, those marked slow included (what CI runs: .ci/run calls it).
+test-all: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(PYTEST)
 
 ## ruff only.
 lint: $(STAMP)

@@ -39,9 +39,26 @@ def test_lock_pins_everything_and_torch_is_the_cpu_release():
     assert needed <= names
 
 
-def test_ci_runs_the_readme_test_command():
-    assert "make test" in (REPO / ".ci" / "run").read_text()
-    assert "make test" in (REPO / "README.md").read_text()
+def _recipe(target: str) -> list[str]:
+    """The command lines of a Makefile target."""
+    lines = (REPO / "Makefile").read_text().splitlines()
+    start = lines.index(next(line for line in lines if line.startswith(f"{target}:"))) + 1
+    recipe = []
+    for line in lines[start:]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip())
+    return recipe
+
+
+def test_ci_runs_the_readme_test_command_and_it_runs_every_test():
+    command = (REPO / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert command == "make test-all"
+    two_commands = (REPO / "README.md").read_text().split("## Two commands", 1)[1].split("\n## ", 1)[0]
+    assert f"\n{command} " in two_commands, "the README's test command is what .ci/run calls"
+    # every test: no marker expression; `make test` leaves out exactly the tests marked slow
+    assert _recipe("test-all")[-1] == "$(PYTEST)"
+    assert _recipe("test")[-1] == '$(PYTEST) -m "not slow"'
 
 
 def test_every_make_target_has_a_help_line():
