@@ -1,4 +1,5 @@
-"""The paper profiles run through the notebooks as written, with their hub models swapped for tiny ones.
+"""The paper profiles train and evaluate as written (paper-xlmr through the notebooks, paper-labse through
+the same calls in-process), with their hub models swapped for tiny ones.
 
 ``params/paper-xlmr.yaml`` and ``params/paper-labse.yaml`` name hub models CI cannot download. An offline
 hub cache serves tiny random models of the same families under those very names (``tests/tiny_models.py``),
