@@ -119,8 +119,8 @@ OVERRIDES = {
 #: The notebooks that load the model (the others read data or result files only).
 MODEL_STAGES = ("03_train", "04_evaluate")
 #: The profile whose model stages run as notebooks (the paper's main model); the other's run the same
-#: library calls in this process (``train``, ``evaluate_model``): a notebook kernel costs ~10 s of
-#: imports, and the notebooks themselves are what the tiny pipeline and this profile run.
+#: library calls in this process (``train``, ``evaluate_model``): a notebook kernel spends several
+#: seconds importing, and the notebooks themselves are what the tiny pipeline and this profile run.
 THROUGH_NOTEBOOKS = "paper-xlmr"
 
 
