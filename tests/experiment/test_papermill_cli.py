@@ -1,8 +1,9 @@
 """``papermill notebooks/03_train.ipynb out.ipynb -p sampler hybrid`` works from the shell, and an unknown
 parameter stops the notebook before any work.
 
-Apart from ``test_notebooks.py``, whose tests share the tiny pipeline (one worker builds it under ``make
-test``'s ``--dist loadfile``): these notebook runs need none of it and run on the other worker.
+Apart from ``test_notebooks.py``, whose tests share the tiny pipeline (the one worker that runs that file
+builds it, under ``make test``'s ``--dist loadfile``): these notebook runs need none of it, so they can
+run on either worker.
 """
 
 from __future__ import annotations
