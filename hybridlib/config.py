@@ -94,6 +94,36 @@ def repo_path(path: str | Path) -> Path:
     return path if path.is_absolute() else REPO_ROOT / path
 
 
+def portable_path(path: str | os.PathLike, run_dir: str | os.PathLike | None = None) -> str:
+    """How a path is recorded in result files, stamps and stage parameters so that a run folder can
+    move: relative to ``run_dir`` when it lies inside it (a trained model: ``train/<name>/model``),
+    else relative to the repository root when it lies inside the checkout, else unchanged (a model's
+    hub name, a folder elsewhere). :func:`local_path` reads it back."""
+    text = os.fspath(path)
+    candidate = Path(text)
+    if not candidate.is_absolute():
+        return text
+    for base in ([Path(run_dir)] if run_dir is not None else []) + [REPO_ROOT]:
+        try:
+            return candidate.relative_to(repo_path(base)).as_posix()
+        except ValueError:
+            continue
+    return text
+
+
+def local_path(path: str | os.PathLike, run_dir: str | os.PathLike | None = None) -> str:
+    """The path on this machine of one recorded by :func:`portable_path`: an absolute path as it is;
+    a relative one inside ``run_dir`` (the folder being read, wherever it lies now) when it exists
+    there, else inside the repository when it exists there; anything else (a hub name) unchanged."""
+    text = os.fspath(path)
+    if Path(text).is_absolute():
+        return text
+    for base in ([repo_path(run_dir)] if run_dir is not None else []) + [REPO_ROOT]:
+        if (base / text).exists():
+            return str(base / text)
+    return text
+
+
 def run_root(params: Params) -> Path:
     return repo_path(params.run_dir)
 

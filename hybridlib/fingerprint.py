@@ -27,7 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from hybridlib.config import EMBEDDED_MODEL
+from hybridlib.config import EMBEDDED_MODEL, portable_path
 from hybridlib.config import data_dir as resolve_data_dir
 from hybridlib.dataset_names import is_set_path, set_path
 
@@ -204,7 +204,8 @@ def model_fingerprint(model: str) -> str:
             (p.relative_to(path).as_posix(), _file_sha(p, p.stat().st_size, p.stat().st_mtime_ns))
             for p in weights
         ]
-        return f"{path.resolve()}:{digest(entries, 16)}"
+        # where the folder lies, repository-relative inside the checkout: a moved checkout keeps it
+        return f"{portable_path(path.resolve())}:{digest(entries, 16)}"
     return model
 
 

@@ -13,8 +13,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent / "hybridlib"
 
 #: Layers in pipeline order; a module may import modules of its own layer or of an earlier one.
 LAYERS = [
-    # the core: the parameter schema, locations, atomic writes, provenance, fingerprints
-    {"hybridlib", "dataset_names", "params", "config", "io", "provenance", "fingerprint"},
+    # the core: the parameter schema, locations, atomic writes, the writer lock, provenance, fingerprints
+    {"hybridlib", "dataset_names", "params", "config", "io", "lock", "provenance", "fingerprint"},
     {"data"},
     {"pairs"},
     {"sampling"},

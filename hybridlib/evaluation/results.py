@@ -63,6 +63,10 @@ cluster are not independent. LAReQA sets: the question's shared id across langua
 LAReQA/SQuAD id), so the translations of one question form one cluster (11 rows in XQuAD-R). TyDi QA:
 the row's own ``qid`` (questions are not parallel; each is its own cluster).
 
+The npz is compressed, its strings stored as UTF-8 bytes, its floats as float32 and its integers in the
+smallest integer type that holds them (small enough to commit); :func:`load_per_query` gives str, float64
+and int64 arrays back, from these files and from older full-width ones alike.
+
 TREC files (:mod:`hybridlib.retrieval.trec`) let trec_eval / ranx / ir_measures
 recompute the top-100 metrics independently.
 """
@@ -81,7 +85,7 @@ from typing import Any
 import numpy as np
 
 from hybridlib import __version__
-from hybridlib.config import TRAIN_LOG_FILE, run_root
+from hybridlib.config import TRAIN_LOG_FILE, local_path, run_root
 from hybridlib.data.schema import RetrievalSet
 from hybridlib.dataset_names import set_label
 from hybridlib.io import atomic_path, write_json
@@ -154,7 +158,7 @@ def write_results(result: Mapping[str, Any], path: str | os.PathLike) -> Path:
     if per_query:
         npz = per_query_path(path)
         with atomic_path(npz) as tmp, open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **{k: _plain_array(v) for k, v in per_query.items()})
+            np.savez_compressed(fh, **{k: _compact(_plain_array(v)) for k, v in per_query.items()})
         out["per_query_file"] = npz.name
     write_json(path, json_ready(out))
     return path
@@ -166,12 +170,57 @@ def _plain_array(v: Any) -> np.ndarray:
     return np.asarray(arr.tolist(), dtype=str) if arr.dtype == object else arr
 
 
+def _compact(arr: np.ndarray) -> np.ndarray:
+    """The array as committed result files keep it: floats as float32 (per-query AP, RR, recall and
+    rank distance need no more than its 7 significant digits; tables rebuilt from them agree with
+    float64 to 1e-6), integers in the smallest integer type that holds them (ranks, row indices),
+    strings (question ids) as UTF-8 bytes rather than numpy's 4 bytes per character."""
+    if arr.dtype.kind == "U":
+        return np.char.encode(arr, "utf-8")
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 4:
+        return arr.astype(np.float32)
+    if arr.dtype.kind in "iu" and arr.size:
+        return arr.astype(np.result_type(np.min_scalar_type(arr.min()), np.min_scalar_type(arr.max())))
+    return arr
+
+
+class ResultFileError(ValueError):
+    """A result file that cannot be read (truncated or damaged): it is never taken as valid."""
+
+
 def load_per_query(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Per-query arrays of a result written by :func:`write_results` (``path``: the JSON or the npz)."""
+    """Per-query arrays of a result written by :func:`write_results` (``path``: the JSON or the npz).
+
+    Strings come back as ``str`` arrays, floating arrays as float64 and integer ones as int64, whether
+    the file holds them
+    compact (:func:`_compact`) or, written before, at full width: every reader computes as before.
+    """
+    import zipfile
+
     path = Path(path)
     npz = path if path.suffix == ".npz" else per_query_path(path)
-    with np.load(npz, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+    try:
+        with np.load(npz, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as err:
+        if isinstance(err, FileNotFoundError):
+            raise
+        raise ResultFileError(
+            f"per-query file {npz} is damaged ({err.__class__.__name__}: {err}); delete it and its "
+            f"result {path.with_suffix('.json').name if path.suffix == '.npz' else path.name} and run "
+            "the evaluation again"
+        ) from err
+    return {k: _widen(v) for k, v in arrays.items()}
+
+
+def _widen(arr: np.ndarray) -> np.ndarray:
+    if arr.dtype.kind == "S":
+        return np.char.decode(arr, "utf-8")
+    if arr.dtype.kind == "f":
+        return arr.astype(np.float64, copy=False)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64, copy=False)
+    return arr
 
 
 def result_path(params: Params, arm: str, dataset: str) -> Path:
@@ -180,7 +229,15 @@ def result_path(params: Params, arm: str, dataset: str) -> Path:
 
 
 def load_result(path: str | Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text())
+    """A result file; a truncated or damaged one raises :class:`ResultFileError` naming it (the
+    pipeline evaluates again when a stage's result file does not parse)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ResultFileError(
+            f"result file {path} is damaged ({err}); delete it (and its .per_query.npz) and run the "
+            "evaluation again (`make run` re-runs that arm's evaluation)"
+        ) from err
 
 
 def collect_results(params: Params, arms: list[str] | None = None) -> dict[str, dict[str, dict[str, Any]]]:
@@ -195,16 +252,22 @@ def collect_results(params: Params, arms: list[str] | None = None) -> dict[str, 
     return out
 
 
-def training_logs(results: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+def training_logs(
+    results: dict[str, dict[str, dict[str, Any]]], run_dir: str | os.PathLike | None = None
+) -> dict[str, Any]:
     """``{arm: train_log DataFrame}`` for every evaluated arm whose model came from a training run
-    (found through the ``model_path`` recorded in its result files, so any parameters work)."""
+    (found through the ``model_path`` recorded in its result files, so any parameters work). A model
+    path recorded relative to its run folder is found in ``run_dir`` (default: the ``run_dir`` the
+    result recorded), so that a run folder that moved keeps its logs."""
     import pandas as pd
 
     logs = {}
     for arm, by_ds in results.items():
         for r in by_ds.values():
-            model_path = (r.get("parameters") or {}).get("model_path")
-            log = Path(model_path).parent / TRAIN_LOG_FILE if model_path else None
+            recorded = r.get("parameters") or {}
+            model_path = recorded.get("model_path")
+            where = run_dir if run_dir is not None else recorded.get("run_dir")
+            log = Path(local_path(model_path, where)).parent / TRAIN_LOG_FILE if model_path else None
             if log is not None and log.is_file():
                 logs[arm] = pd.read_csv(log)
                 break

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hybridlib.config import cache_dir
+from hybridlib.config import cache_dir, local_path, portable_path, run_root
 from hybridlib.dataset_names import is_set_path
 from hybridlib.evaluation.results import result_path
 from hybridlib.params import Params
@@ -104,7 +104,10 @@ def evaluate_model(
     from hybridlib.retrieval.cache import cached_encode
     from hybridlib.retrieval.trec import write_trec_qrels, write_trec_run_for
 
-    model_path = model_path or arm_model_path(params, arm)
+    # Recorded as given relative to the run folder or the repository (a run folder that moves keeps
+    # valid results); loaded from where it lies on this machine.
+    recorded = portable_path(model_path or arm_model_path(params, arm), run_root(params))
+    model_path = local_path(recorded, run_root(params))
     encoder = load_encoder(
         model_path,
         device="cuda" if torch.cuda.is_available() else "cpu",
@@ -130,7 +133,7 @@ def evaluate_model(
             key,
             emb_cache,
         )
-        meta = {**params.to_dict(), "arm": arm, "model_path": model_path}
+        meta = {**params.to_dict(), "arm": arm, "model_path": recorded}
         if name.startswith("tydiqa"):
             result = evaluate_tydi(
                 rset, q_emb, c_emb, model_name=arm, seen_languages=sorted(seen), params=meta

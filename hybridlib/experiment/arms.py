@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hybridlib.config import repo_path
-from hybridlib.evaluation.results import load_result
+from hybridlib.config import local_path, repo_path
+from hybridlib.evaluation.results import ResultFileError, load_result
 from hybridlib.params import ARMS, Params, validate
 
 
@@ -76,11 +76,15 @@ def load_arms(run_dir: str | Path, arms: Sequence[str] | None = None) -> dict[st
         )
     out = {}
     for name in wanted:
-        results = {f.stem: load_result(f) for f in present[name]}
+        try:
+            results = {f.stem: load_result(f) for f in present[name]}
+        except ResultFileError as err:
+            raise SearchError(str(err)) from None
         first_path = present[name][0]
         first = results[first_path.stem]
         params = _params_of(first, first_path)
-        model_path = (first.get("parameters") or {}).get("model_path") or params.model
+        # a trained model is recorded relative to its run folder: found in this folder, wherever it lies now
+        model_path = local_path((first.get("parameters") or {}).get("model_path") or params.model, root)
         precision = (first.get("provenance") or {}).get("precision")
         if precision is None:  # results written before provenance was recorded: resolve as evaluation did
             from hybridlib.model.encoder import load_encoder

@@ -29,11 +29,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from hybridlib.config import COMPLETE_RUN_REPORT, PIPELINE_REPORT, REPO_ROOT, figures_dir, run_root
+from hybridlib.config import (
+    COMPLETE_RUN_REPORT,
+    PIPELINE_REPORT,
+    REPO_ROOT,
+    figures_dir,
+    repo_path,
+    run_root,
+)
 from hybridlib.experiment.run_records import is_complete, keep_complete_run
 from hybridlib.experiment.stages import KERNEL, NOTEBOOKS, Stage, build_stages
 from hybridlib.experiment.stamps import stage_fingerprint, stamp_of
 from hybridlib.io import write_json
+from hybridlib.lock import FolderBusy, FolderNotWritable, check_writable, writer_lock
 from hybridlib.params import Params, load_yaml, parse_overrides
 from hybridlib.provenance import machine_description
 
@@ -46,11 +54,45 @@ def run(
     ``jobs > 1`` runs up to ``jobs`` stages at a time, each as soon as the stages it depends on are
     done, each kernel with ``cores // jobs`` torch threads (``OMP_NUM_THREADS``) so that they do not
     oversubscribe the cores. A failed stage stops new stages from starting; the ones running finish.
+    Raises :class:`hybridlib.lock.FolderBusy` when another process writes the run folder.
     """
-    from tqdm.auto import tqdm
-
     if jobs < 1:
         raise ValueError(f"jobs = {jobs} must be at least 1 (stages run at a time)")
+    # One writer per run folder, for the whole run and before anything is written (hybridlib.lock):
+    # a second pipeline, or `make seeds` on the same folder, stops here naming the holder; an
+    # unwritable folder stops here too, before any training.
+    with writer_lock(run_root(params), "run folder"):
+        check_writable(run_root(params), "run folder")
+        check_writable(repo_path(params.figures_dir), "figures folder")
+        return _run(params, force=force, only=only, jobs=jobs)
+
+
+def _stamp_matches(stamp_file: Path, stamp: str) -> bool:
+    """Whether ``stamp_file`` records ``stamp``; a damaged (truncated) stamp file matches nothing, so
+    its stage runs again."""
+    try:
+        return json.loads(stamp_file.read_text()).get("stamp") == stamp
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _output_done(path: Path) -> bool:
+    """Whether a stage's output is there and whole: a JSON output (a result file) must parse, so a
+    damaged one is computed again, never read as valid."""
+    if not path.exists():
+        return False
+    if path.suffix == ".json":
+        try:
+            json.loads(path.read_text())
+        except (OSError, ValueError):
+            print(f"{path} is damaged (not valid JSON): its stage runs again", flush=True)
+            return False
+    return True
+
+
+def _run(params: Params, *, force: bool, only: list[str] | None, jobs: int) -> dict[str, Any]:
+    from tqdm.auto import tqdm
+
     root = run_root(params)
     stamps_dir, nb_dir = root / ".stamps", root / "notebooks"
     stamps_dir.mkdir(parents=True, exist_ok=True)
@@ -69,8 +111,8 @@ def run(
         stamp_file = stamps_dir / f"{stage.id}.json"
         done = (
             stamp_file.is_file()
-            and json.loads(stamp_file.read_text()).get("stamp") == stamps[stage.id]
-            and all(p.exists() for p in stage.outputs)
+            and _stamp_matches(stamp_file, stamps[stage.id])
+            and all(_output_done(p) for p in stage.outputs)
         )
         selected = only is None or stage.id in only or stage.notebook in only
         if (done and not force) or not selected:
@@ -222,7 +264,10 @@ def main(argv: list[str] | None = None) -> None:
     ns = parser.parse_args(argv)
     overrides = parse_overrides(ns.set)
     params = load_yaml(REPO_ROOT / ns.params if not Path(ns.params).is_absolute() else ns.params, **overrides)
-    report = run(params, force=ns.force, only=ns.only, jobs=ns.jobs)
+    try:
+        report = run(params, force=ns.force, only=ns.only, jobs=ns.jobs)
+    except (FolderBusy, FolderNotWritable) as err:
+        raise SystemExit(f"hybridlib.pipeline: {err}") from None
     print(f"pipeline finished in {report['wall_seconds']:.0f} s; figures in {figures_dir(params)}")
     ran = any(stage.get("status") == "ran" for stage in report["stages"].values())
     # Only a run that computed something rewrites the README (a no-op run changes none of its inputs).

@@ -66,7 +66,10 @@ def stage_seconds(params: Params) -> dict[str, float]:
         stamps[stage.id] = stage_stamp(stage, [stamps[d] for d in stage.deps])
         stamp_file = run_root(params) / ".stamps" / f"{stage.id}.json"
         if stamp_file.is_file():
-            recorded = json.loads(stamp_file.read_text())
+            try:
+                recorded = json.loads(stamp_file.read_text())
+            except ValueError:  # damaged: the pipeline runs that stage again
+                continue
             if recorded.get("stamp") == stamps[stage.id] and "seconds" in recorded:
                 out[stage.id] = float(recorded["seconds"])
     return out

@@ -30,9 +30,10 @@ from typing import Any
 import pandas as pd
 
 from hybridlib.analysis.seeds import seed_long, seeds_table, summary_metrics
-from hybridlib.config import run_root, seed_params  # seed_params: where a seed's run lives
+from hybridlib.config import local_path, run_root, seed_params  # seed_params: where a seed's run lives
 from hybridlib.evaluation.results import collect_results, load_result, result_path
 from hybridlib.evaluation.run import evaluate_model
+from hybridlib.lock import FolderBusy, FolderNotWritable, writer_lock
 from hybridlib.params import Params, arm_settings, load_yaml, parse_overrides
 
 # What decides an evaluation's numbers besides the model (see hybridlib.evaluation.run.evaluate_model).
@@ -52,7 +53,9 @@ def same_evaluation(paths: dict[str, Path], params: Params, model_dir: Path) -> 
         if not path.is_file():
             return False
         written = load_result(path).get("parameters", {})
-        if Path(str(written.get("model_path"))).resolve() != Path(model_dir).resolve():
+        # recorded relative to the run folder (hybridlib.config.portable_path): found where it lies now
+        recorded = local_path(str(written.get("model_path")), run_root(params))
+        if Path(recorded).resolve() != Path(model_dir).resolve():
             return False
         if any(written.get(f) != getattr(params, f) for f in EVALUATION_FIELDS):
             return False
@@ -77,24 +80,33 @@ def alpha_arm(alpha: float) -> str:
 
 
 def alpha_sweep(params: Params, *, alphas: Sequence[float], seeds: Sequence[int]) -> pd.DataFrame:
-    """Train and evaluate hybrid for every (α, seed); long table ``alpha, seed, metric, value``."""
+    """Train and evaluate hybrid for every (α, seed); long table ``alpha, seed, metric, value``.
+
+    Each seed's run folder is held for writing (:mod:`hybridlib.lock`) while its α are trained and
+    evaluated: the sweep writes result files there."""
+    rows = []
+    for seed in seeds:
+        with writer_lock(run_root(seed_params(params, seed)), "run folder"):
+            rows += _alpha_rows(params, alphas, seed)
+    return pd.DataFrame(rows)
+
+
+def _alpha_rows(params: Params, alphas: Sequence[float], seed: int) -> list[dict[str, Any]]:
     from hybridlib.train.run import train
 
     rows = []
-    for seed in seeds:
-        for alpha in alphas:
-            p = arm_settings(seed_params(params, seed), "hybrid").replace(alpha=float(alpha))
-            model_dir = train(p).model_dir  # a finished run of the same identity is reused as it is
-            arm = f"{alpha_arm(alpha)}-seed{seed}"
-            paths = reusable_results(p, model_dir, [*p.arms, arm])
-            if paths is None:
-                paths = evaluate_model(p, arm=arm, model_path=str(model_dir))
-            metrics = summary_metrics({ds: load_result(path) for ds, path in paths.items()})
-            rows += [
-                {"alpha": float(alpha), "seed": int(seed), "metric": m, "value": v}
-                for m, v in metrics.items()
-            ]
-    return pd.DataFrame(rows)
+    for alpha in alphas:
+        p = arm_settings(seed_params(params, seed), "hybrid").replace(alpha=float(alpha))
+        model_dir = train(p).model_dir  # a finished run of the same identity is reused as it is
+        arm = f"{alpha_arm(alpha)}-seed{seed}"
+        paths = reusable_results(p, model_dir, [*p.arms, arm])
+        if paths is None:
+            paths = evaluate_model(p, arm=arm, model_path=str(model_dir))
+        metrics = summary_metrics({ds: load_result(path) for ds, path in paths.items()})
+        rows += [
+            {"alpha": float(alpha), "seed": int(seed), "metric": m, "value": v} for m, v in metrics.items()
+        ]
+    return rows
 
 
 def seed_runs(
@@ -193,10 +205,7 @@ def side_by_side_tables(seeds: Sequence[int]) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from hybridlib.analysis.answers import seed_answers
-    from hybridlib.analysis.tables import write_table
-    from hybridlib.config import REPO_ROOT, figures_dir
-    from hybridlib.io import write_text
+    from hybridlib.config import REPO_ROOT
 
     parser = argparse.ArgumentParser(description="Repeated seeds of the whole pipeline.")
     parser.add_argument(
@@ -228,6 +237,21 @@ def main(argv: list[str] | None = None) -> None:
         return
     overrides = parse_overrides(ns.set)
     params = load_yaml(REPO_ROOT / ns.params, **overrides)
+    # The main run folder is held for the whole sweep (its seed-0 run, then the tables written into
+    # it); each seed run holds its own folder, <run_dir>/seed<N>, as well (hybridlib.lock).
+    try:
+        with writer_lock(run_root(params), "run folder"):
+            _seed_tables(ns, params, overrides)
+    except (FolderBusy, FolderNotWritable) as err:
+        raise SystemExit(f"hybridlib.sweep: {err}") from None
+
+
+def _seed_tables(ns: argparse.Namespace, params: Params, overrides: dict[str, Any]) -> None:
+    from hybridlib.analysis.answers import seed_answers
+    from hybridlib.analysis.tables import write_table
+    from hybridlib.config import REPO_ROOT, figures_dir
+    from hybridlib.io import write_text
+
     if ns.tables_only:
         long = long_from_files(params, ns.seeds)
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hybridlib.config import MODEL_DIR, run_root
+from hybridlib.config import MODEL_DIR, portable_path, run_root
 from hybridlib.data.loaders import alignment_source
 from hybridlib.fingerprint import code_fingerprint, data_fingerprint, digest, model_fingerprint
 from hybridlib.params import Params, arm_settings, run_name, same_training
@@ -26,10 +26,13 @@ def train_dir(params: Params) -> Path:
 
 
 def arm_model_path(params: Params, arm: str) -> str:
-    """Model to evaluate for ``arm``: the base model for zero-shot, else that arm's trained model."""
+    """Model to evaluate for ``arm``: the base model for zero-shot, else that arm's trained model,
+    relative to the run folder (``train/<name>/model``; :func:`hybridlib.config.portable_path`) so that
+    the stage parameters and result files that record it stay valid when the run folder or the
+    checkout moves. :func:`hybridlib.config.local_path` gives the folder on this machine."""
     if arm == "zero-shot":
         return params.model
-    return str(train_dir(arm_settings(params, arm)) / MODEL_DIR)
+    return portable_path(train_dir(arm_settings(params, arm)) / MODEL_DIR, run_root(params))
 
 
 #: The module that runs training: the code part of the identity is its import closure.

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import pandas as pd
 
 from hybridlib.config import IDENTITY_FILE, MODEL_DIR, SUMMARY_FILE, TRAIN_LOG_FILE
 from hybridlib.io import write_json
+from hybridlib.lock import writer_lock
 from hybridlib.params import Params, arm_name
 from hybridlib.provenance import provenance
 from hybridlib.train.callbacks import COUNTS_FILE, TrainingRecord
@@ -68,9 +70,20 @@ def train(
     (no training); a folder holding another identity's files (an explicit ``run_dir`` reused with
     other parameters or code) is cleared first, so nothing stale is resumed or kept.
     """
+    run_dir = Path(run_dir) if run_dir is not None else train_dir(params)
+    # One writer per training folder (hybridlib.lock): the pipeline's kernel and a notebook, or two
+    # sweeps, training the same identity would swap each other's temporary model folder. A second
+    # writer stops here with a message naming the holder. Other processes of a torchrun group only
+    # read until the main one has written.
+    with writer_lock(run_dir, "training folder") if is_main_process() else nullcontext():
+        return _train(params, run_dir, resume=resume, reuse=reuse, extra_callbacks=extra_callbacks)
+
+
+def _train(
+    params: Params, run_dir: Path, *, resume: bool, reuse: bool, extra_callbacks: list[Any] | None
+) -> TrainResult:
     from hybridlib.model.encoder import torch_threads
 
-    run_dir = Path(run_dir) if run_dir is not None else train_dir(params)
     identity = training_identity(params)
     finished = _finished_run(run_dir, identity)
     if finished is not None and reuse:
