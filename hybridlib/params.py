@@ -38,8 +38,21 @@ INDEX_KINDS = ("flat", "ivf", "hnsw")
 #: batches per step); ``split`` — one sampler batch of ``batch_size`` rows per step, split into N equal
 #: parts (the one-process composition: one kind and language per step).
 GLOBAL_BATCHES = ("per_process", "split")
-#: The arms of the experiment: zero-shot (no fine-tuning), one per sampler, and hybrid + alignment.
-ARMS = ("zero-shot", "monolingual", "crosslingual", "multilingual", "hybrid", "hybrid+align")
+#: The arms of the experiment: zero-shot (no fine-tuning), one per sampler, hybrid + alignment, and the
+#: alignment objective alone (no QA batch: ``train_sets`` empty, :func:`arm_settings`).
+ARMS = ("zero-shot", "monolingual", "crosslingual", "multilingual", "hybrid", "hybrid+align", "align-only")
+#: Arms whose training holds the alignment objective (λ > 0).
+ALIGNMENT_ARMS = ("hybrid+align", "align-only")
+#: An arm may vary one or more settings of its base arm after ``@`` (the alignment study):
+#: ``hybrid+align@lambda=0.25``, ``hybrid+align@source=ntrex``, ``hybrid@alpha=0.25``; several are
+#: joined by ``@``. Each names the parameter it sets; the table says which base arms take it.
+ARM_VARIANTS = {
+    "lambda": ("align_weight", ALIGNMENT_ARMS),
+    "source": ("align_data", ALIGNMENT_ARMS),
+    "alpha": ("alpha", ("hybrid", "hybrid+align")),
+}
+#: Named alignment sources (``align_data``; a path to one's own parallel text is also accepted).
+ALIGN_SOURCES = ("xor-tydi", "ntrex", "tatoeba", "train-questions")
 
 
 class ParameterError(ValueError):
@@ -80,6 +93,9 @@ class Params:
     align_data: str = "xor-tydi"
     align_languages: list[str] | None = None
     align_every: int = 4
+    # --- the bitext probe (hybridlib.evaluation.probe): the last N lines of NTREX-128, held out of
+    # every training run (NTREX as align_data trains on the lines before them); 0 turns the probe off
+    probe_sentences: int = 500
     # --- optimisation (paper: AdamW, lr 3e-5, weight decay 0.01, batch 100)
     batch_size: int = 16
     max_steps: int = 40
@@ -105,7 +121,8 @@ class Params:
     tydi_max_questions: int | None = None
     index: str = "flat"
     # --- pipeline
-    arms: list[str] = field(default_factory=lambda: list(ARMS))
+    # the research arms; the alignment study's (align-only, @ variants) are named in params/full.yaml
+    arms: list[str] = field(default_factory=lambda: [a for a in ARMS if a != "align-only"])
     permutations: int = 10000
     # the smallest differences worth a claim (a choice: README "Statistics"); the answers over seeds
     # say "no" only when the interval excludes effects this large
@@ -127,7 +144,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "precision": ("auto", "fp32", "bf16"),
     "index": INDEX_KINDS,
     "global_batch": GLOBAL_BATCHES,
-    "align_data": ("xor-tydi", "tatoeba", "train-questions"),
+    "align_data": ALIGN_SOURCES,
 }
 
 
@@ -227,6 +244,16 @@ def _check_ranges(p: Params) -> None:
     for name in ("batch_size", "max_steps", "max_seq_length", "eval_max_seq_length", "permutations"):
         if getattr(p, name) < 1:
             raise ParameterError(f"{name} = {getattr(p, name)} must be at least 1")
+    if p.probe_sentences < 0:
+        raise ParameterError(
+            f"probe_sentences = {p.probe_sentences} must be >= 0 (0 turns the bitext probe off)"
+        )
+    if not p.train_sets and p.align_weight <= 0:
+        raise ParameterError(
+            "train_sets is empty and align_weight = 0: there is nothing to train on. Name a QA set "
+            "(train_sets: [mlqa-r]) or give the alignment objective a weight (only the align-only arm "
+            "trains without QA sets)"
+        )
     if p.temperature <= 0:
         raise ParameterError(f"temperature = {p.temperature} must be > 0")
     if not 0.0 <= p.validation_fraction < 1.0:
@@ -242,9 +269,8 @@ def _check_ranges(p: Params) -> None:
             "global_batch=split (with global_batch=per_process they hold different kinds, languages or "
             "losses)"
         )
-    bad_arms = [a for a in p.arms if a not in ARMS]
-    if bad_arms:
-        raise ParameterError(f"unknown arm(s) {bad_arms}; choose from: {', '.join(ARMS)}")
+    for arm in p.arms:
+        parse_arm(arm)
     _check_set_paths(p)
     _check_no_train_test_overlap(p)
 
@@ -335,13 +361,89 @@ def from_notebook(namespace: Mapping[str, Any], before: Iterable[str]) -> Params
     return validate(new)
 
 
+def parse_arm(arm: str) -> tuple[str, dict[str, str]]:
+    """``(base arm, {variant: value})`` of an arm name (:data:`ARM_VARIANTS`); raises
+    :class:`ParameterError` naming what is wrong for an unknown base, variant or value."""
+    base, *parts = str(arm).split("@")
+    if base not in ARMS:
+        close = difflib.get_close_matches(base, ARMS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ParameterError(
+            f"unknown arm {arm!r}{hint}; an arm is one of {', '.join(ARMS)}, optionally followed by "
+            f"@setting=value with setting in {', '.join(ARM_VARIANTS)} (e.g. hybrid+align@lambda=0.25)"
+        )
+    variants: dict[str, str] = {}
+    for part in parts:
+        key, sep, value = part.partition("=")
+        if not sep or key not in ARM_VARIANTS or not value:
+            raise ParameterError(
+                f"arm {arm!r}: {part!r} is not setting=value with setting in {', '.join(ARM_VARIANTS)}"
+            )
+        takes = ARM_VARIANTS[key][1]
+        if base not in takes or base == "zero-shot":
+            raise ParameterError(f"arm {arm!r}: {key} varies only the arms {', '.join(takes)}, not {base!r}")
+        if key in variants:
+            raise ParameterError(f"arm {arm!r} sets {key} twice")
+        variants[key] = value
+    if "lambda" in variants:
+        _variant_number(arm, "lambda", variants["lambda"], low_open=0.0, high=None)
+    if "alpha" in variants:
+        _variant_number(arm, "alpha", variants["alpha"], low=0.0, high=1.0)
+    if "source" in variants and variants["source"] not in ALIGN_SOURCES:
+        raise ParameterError(
+            f"arm {arm!r}: source {variants['source']!r} is not one of {', '.join(ALIGN_SOURCES)} "
+            "(one's own parallel text is align_data in a parameter file, not an arm)"
+        )
+    return base, variants
+
+
+def _variant_number(
+    arm: str,
+    key: str,
+    value: str,
+    *,
+    low: float | None = None,
+    low_open: float | None = None,
+    high: float | None,
+) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ParameterError(f"arm {arm!r}: {key}={value!r} must be a number") from None
+    if (
+        (low is not None and number < low)
+        or (low_open is not None and number <= low_open)
+        or (high is not None and number > high)
+    ):
+        bounds = f"in [{low}, {high}]" if high is not None else f"> {low_open}"
+        raise ParameterError(f"arm {arm!r}: {key}={value} must be {bounds}")
+    return number
+
+
 def arm_settings(params: Params, arm: str) -> Params:
-    """Parameters of one training arm: its sampler, and λ > 0 only for ``hybrid+align``."""
-    if arm not in ARMS or arm == "zero-shot":
+    """Parameters of one training arm: its sampler; λ = ``align_arm_weight`` for the alignment arms and
+    0 for the others; ``align-only`` trains the alignment objective alone (no QA set, so no QA batch,
+    for ``max_steps`` alignment batches); then the arm's ``@`` variants (:data:`ARM_VARIANTS`)."""
+    base, variants = parse_arm(arm)
+    if base == "zero-shot":
         raise ParameterError(f"arm {arm!r} has no training; trainable arms: {', '.join(ARMS[1:])}")
-    if arm == "hybrid+align":
-        return replace(params, sampler="hybrid", align_weight=params.align_arm_weight)
-    return replace(params, sampler=arm, align_weight=0.0)
+    if base == "hybrid+align":
+        out = replace(params, sampler="hybrid", align_weight=params.align_arm_weight)
+    elif base == "align-only":
+        # One stream of parallel pairs of mixed languages (every pair is X-en, so the X-Y sampler's
+        # mixed pools hold them all); the sampler's α does not apply.
+        out = replace(params, sampler="crosslingual", train_sets=[], align_weight=params.align_arm_weight)
+    else:
+        out = replace(params, sampler=base, align_weight=0.0)
+    for key, value in variants.items():
+        name = ARM_VARIANTS[key][0]
+        out = replace(out, **{name: value if name == "align_data" else float(value)})
+    return out
+
+
+def arm_base(arm: str) -> str:
+    """The base arm of an arm name (``hybrid+align@lambda=0.25`` → ``hybrid+align``)."""
+    return parse_arm(arm)[0]
 
 
 def same_training(params: Params) -> Params:
@@ -354,7 +456,10 @@ def same_training(params: Params) -> Params:
 
 
 def arm_name(params: Params) -> str:
-    """The arm a set of training parameters belongs to (``hybrid+align`` when λ > 0)."""
+    """The base arm a set of training parameters belongs to (``hybrid+align`` when λ > 0,
+    ``align-only`` without a QA set)."""
+    if not params.train_sets:
+        return "align-only"
     return params.sampler + ("+align" if params.align_weight > 0 else "")
 
 
@@ -364,11 +469,11 @@ def run_name(params: Params) -> str:
     parts = [
         arm_name(params),
         model,
-        "+".join(set_label(x) for x in params.train_sets),
+        "+".join(set_label(x) for x in params.train_sets) or "noqa",
         f"bs{params.batch_size}",
         f"steps{params.max_steps}",
     ]
-    if params.sampler == "hybrid":
+    if params.sampler == "hybrid" and params.train_sets:
         parts.append(f"a{params.alpha:g}")
     if params.align_weight > 0:
         parts.append(f"l{params.align_weight:g}-{set_label(params.align_data)}")

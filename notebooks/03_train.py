@@ -53,6 +53,7 @@ align_weight = 0.0
 align_data = "xor-tydi"
 align_languages = None
 align_every = 4
+probe_sentences = 500
 eval_sets = ["xquad-r", "tydiqa-goldp"]
 batch_size = 16
 max_steps = 40
@@ -160,3 +161,18 @@ print(json.dumps(json.loads((out / "summary.json").read_text()), indent=2))
 
 # %%
 loss_curves({hp.arm_name(P): result.log}, title=hp.run_name(P), path=out / "loss.png")
+
+# %% [markdown]
+# ## What this shows
+
+# %%
+summary = json.loads((out / "summary.json").read_text())
+losses = result.log["loss"].dropna()
+print(
+    f"{hp.arm_name(P)} ran {summary['steps']} steps ({summary['qa_steps']} QA batches, "
+    f"{summary['alignment_steps']} alignment batches) in {summary['seconds'] / 60:.1f} min "
+    f"({summary['precision']} on {summary['device']}); the logged loss went from "
+    f"{losses.iloc[0]:.3f} to {losses.iloc[-1]:.3f}."
+    if len(losses)
+    else f"{hp.arm_name(P)} ran {summary['steps']} steps; no loss was logged."
+)

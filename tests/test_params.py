@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -194,6 +195,7 @@ _DEFAULT_RUN = {
     "smallest_effect_rank_distance": 1.0,
     "alphas": [0.0, 0.25, 0.5, 0.75, 1.0],
     "seeds": [0],
+    "probe_sentences": 500,
 }
 _GPU_SCALE = {
     "max_seq_length": 256,
@@ -212,6 +214,17 @@ RECORDED = {
         "eval_max_paragraphs": None,
         "batch_size": 32,
         "max_steps": 200,
+        "arms": [
+            *_DEFAULT_RUN["arms"],
+            "hybrid+align@lambda=0.1",
+            "hybrid+align@lambda=0.25",
+            "hybrid+align@lambda=1",
+            "hybrid+align@source=ntrex",
+            "hybrid+align@source=tatoeba",
+            "align-only",
+            "hybrid@alpha=0.25",
+            "hybrid@alpha=0.75",
+        ],
     },
     "full-fold2.yaml": {
         **_DEFAULT_RUN,
@@ -222,6 +235,7 @@ RECORDED = {
         "eval_max_paragraphs": None,
         "batch_size": 32,
         "max_steps": 200,
+        "probe_sentences": 0,
     },
     "gradcache-b64.yaml": {
         **_DEFAULT_RUN,
@@ -271,6 +285,14 @@ RECORDED = {
         "eval_max_paragraphs": 1,
         "tydi_max_questions": 5,
         "permutations": 200,
+        "probe_sentences": 8,
+        "arms": [
+            *_DEFAULT_RUN["arms"],
+            "align-only",
+            "hybrid+align@source=ntrex",
+            "hybrid+align@lambda=1",
+            "hybrid@alpha=0.25",
+        ],
     },
 }
 
@@ -299,3 +321,43 @@ def test_every_params_line_says_why(path):
     for line in path.read_text().splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             assert "  # " in line, f"{path.name}: {line!r} has no one-line reason"
+
+
+def test_arm_variants_set_the_parameter_they_name():
+    from hybridlib.params import arm_base, arm_settings, parse_arm
+
+    base = validate({})
+    assert parse_arm("hybrid+align@lambda=0.25@source=ntrex") == (
+        "hybrid+align",
+        {"lambda": "0.25", "source": "ntrex"},
+    )
+    p = arm_settings(base, "hybrid+align@lambda=0.25@source=ntrex")
+    assert (p.sampler, p.align_weight, p.align_data) == ("hybrid", 0.25, "ntrex")
+    assert arm_settings(base, "hybrid@alpha=0.75").alpha == 0.75
+    # λ = 0.5 is hybrid+align's own: the same training, so the same model.
+    assert arm_settings(base, "hybrid+align@lambda=0.5") == arm_settings(base, "hybrid+align")
+    assert arm_base("hybrid@alpha=0.25") == "hybrid"
+    only = arm_settings(base, "align-only")
+    assert only.train_sets == [] and only.align_weight == base.align_arm_weight
+
+
+@pytest.mark.parametrize(
+    "arm, message",
+    [
+        ("hybird", "did you mean 'hybrid'"),
+        ("hybrid@lambda=0.1", "lambda varies only the arms hybrid+align, align-only"),
+        ("hybrid+align@lambda=-1", "must be > 0"),
+        ("hybrid@alpha=2", "must be in [0.0, 1.0]"),
+        ("hybrid+align@source=wiki", "source 'wiki' is not one of"),
+        ("hybrid+align@lambda", "is not setting=value"),
+        ("zero-shot@alpha=0.5", "alpha varies only"),
+    ],
+)
+def test_a_bad_arm_is_one_clear_error(arm, message):
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        validate({"arms": ["zero-shot", arm]})
+
+
+def test_no_qa_set_and_no_alignment_is_an_error():
+    with pytest.raises(ParameterError, match="nothing to train on"):
+        validate({"train_sets": []})

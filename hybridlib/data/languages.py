@@ -66,7 +66,14 @@ XQUAD_R_LANGUAGES: tuple[str, ...] = ("ar", "de", "el", "en", "es", "hi", "ru", 
 MLQA_R_LANGUAGES: tuple[str, ...] = ("ar", "de", "en", "es", "hi", "vi", "zh")
 #: TyDi QA GoldP v1.1 (Japanese and Thai are not part of GoldP).
 TYDIQA_GOLDP_LANGUAGES: tuple[str, ...] = ("ar", "bn", "en", "fi", "id", "ko", "ru", "sw", "te")
+#: The TyDi QA GoldP languages other than English: the default languages of parallel sources.
+TYDI_NON_ENGLISH: tuple[str, ...] = tuple(x for x in TYDIQA_GOLDP_LANGUAGES if x != "en")
 XOR_TYDI_LANGUAGES: tuple[str, ...] = ("ar", "bn", "fi", "ja", "ko", "ru", "te")
+#: NTREX-128 references hybridlib loads (ISO 639-1), each with its English source: every TyDi language.
+NTREX_LANGUAGES: tuple[str, ...] = (
+    "ar", "bn", "de", "el", "es", "fi", "hi", "id", "ja",
+    "ko", "ro", "ru", "sw", "te", "th", "tr", "vi", "zh",
+)  # fmt: skip
 
 #: Prefix of TyDi QA question ids (``"arabic-1234-0"``) → ISO 639-1 code.
 TYDI_ID_PREFIXES: dict[str, str] = {

@@ -7,7 +7,7 @@ The loaders themselves, with the rules that decide the published numbers, are pe
 
 * :mod:`hybridlib.data.lareqa` — XQuAD-R, MLQA-R and their subset of whole question groups;
 * :mod:`hybridlib.data.tydi` — TyDi QA GoldP;
-* :mod:`hybridlib.data.parallel` — Tatoeba and XOR-TyDi ``trans_data``;
+* :mod:`hybridlib.data.parallel` — Tatoeba, XOR-TyDi ``trans_data`` and NTREX-128;
 * :mod:`hybridlib.data.own` — one's own data, given by path instead of a name (every function here
   takes such a path wherever it takes a name);
 * :mod:`hybridlib.data.leakage` — the filter that keeps evaluation questions out of training text;
@@ -24,13 +24,20 @@ import pandas as pd
 from hybridlib.data.files import PathLike, dataset_folder
 from hybridlib.data.languages import (
     MLQA_R_LANGUAGES,
+    NTREX_LANGUAGES,
     TYDIQA_GOLDP_LANGUAGES,
     XOR_TYDI_LANGUAGES,
     XQUAD_R_LANGUAGES,
 )
 from hybridlib.data.lareqa import load_mlqa_r, load_xquad_r
 from hybridlib.data.own import load_own_parallel, load_own_retrieval_set, own_languages
-from hybridlib.data.parallel import load_tatoeba, load_xor_tydi_translations, tatoeba_codes
+from hybridlib.data.parallel import (
+    NTREX_FILE_CODES,
+    load_ntrex,
+    load_tatoeba,
+    load_xor_tydi_translations,
+    tatoeba_codes,
+)
 from hybridlib.data.schema import ParallelSet, RetrievalSet
 from hybridlib.data.tydi import TYDI_SPLITS, load_tydiqa_goldp
 from hybridlib.dataset_names import is_set_path
@@ -43,6 +50,7 @@ RETRIEVAL_SETS: dict[str, Callable[..., RetrievalSet]] = {
 PARALLEL_SETS: dict[str, Callable[..., ParallelSet]] = {
     "tatoeba": load_tatoeba,
     "xor-tydi": load_xor_tydi_translations,
+    "ntrex": load_ntrex,
 }
 
 
@@ -85,6 +93,10 @@ def available_languages(name: str, data_dir: PathLike | None = None, split: str 
     if key == "xor-tydi":
         folder = dataset_folder(data_dir, "xor-tydi", "xor-tydi") / "trans_data"
         return [x for x in XOR_TYDI_LANGUAGES if (folder / f"{x}-en" / f"{x}.txt").is_file()]
+    if key == "ntrex":
+        folder = dataset_folder(data_dir, "ntrex-128", "ntrex")
+        files = {x: folder / f"newstest2019-ref.{NTREX_FILE_CODES[x]}.txt" for x in NTREX_LANGUAGES}
+        return [x for x, path in files.items() if path.is_file()]
     if key == "tydiqa-goldp":
         if split not in TYDI_SPLITS:
             raise ValueError(f"unknown TyDi QA GoldP split {split!r}; available: {', '.join(TYDI_SPLITS)}")
@@ -124,7 +136,7 @@ def summarize(dataset: RetrievalSet | ParallelSet) -> pd.DataFrame:
 
 
 #: ``align_data`` names that are folders of ``data_dir`` with the same names (what training reads).
-PARALLEL_FOLDERS = {"xor-tydi": "xor-tydi", "tatoeba": "tatoeba"}
+PARALLEL_FOLDERS = {"xor-tydi": "xor-tydi", "tatoeba": "tatoeba", "ntrex": "ntrex-128"}
 
 
 def alignment_source(align_data: str) -> str | None:

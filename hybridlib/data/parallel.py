@@ -1,5 +1,5 @@
-"""Parallel (translation) sets as :class:`~hybridlib.data.schema.ParallelSet`: Tatoeba and the XOR-TyDi
-QA ``trans_data``.
+"""Parallel (translation) sets as :class:`~hybridlib.data.schema.ParallelSet`: Tatoeba, the XOR-TyDi
+QA ``trans_data`` and NTREX-128.
 
 Both are line-aligned files; texts are whitespace-stripped and, by default, pairs with an empty side
 are dropped (XOR-TyDi ``ar-en`` has one line whose English side is empty). Where the files come from
@@ -25,7 +25,13 @@ from hybridlib.data.files import (
     fix_hint,
     pick_languages,
 )
-from hybridlib.data.languages import XOR_TYDI_LANGUAGES, check_languages, parse_language_code, to_iso1
+from hybridlib.data.languages import (
+    NTREX_LANGUAGES,
+    XOR_TYDI_LANGUAGES,
+    check_languages,
+    parse_language_code,
+    to_iso1,
+)
 from hybridlib.data.schema import PARALLEL_COLUMNS, ParallelSet
 
 
@@ -164,3 +170,56 @@ def load_xor_tydi_translations(
     langs = pick_languages(languages, XOR_TYDI_LANGUAGES, files_of, "XOR-TyDi trans_data", "xor-tydi")
     files = [(lang, *files_of(lang)) for lang in langs]
     return _finish_parallel("xor-tydi", [(x, s, t) for x, s, t in files], drop_empty, exclude_questions)
+
+
+#: NTREX-128's file code of each language of :data:`NTREX_LANGUAGES` (``newstest2019-ref.<code>.txt``).
+NTREX_FILE_CODES = {
+    "ar": "arb", "bn": "ben", "de": "deu", "el": "ell", "es": "spa", "fi": "fin", "hi": "hin", "id": "ind",
+    "ja": "jpn", "ko": "kor", "ro": "ron", "ru": "rus", "sw": "swa", "te": "tel", "th": "tha", "tr": "tur",
+    "vi": "vie", "zh": "zho-CN",
+}  # fmt: skip
+#: The English source every NTREX-128 reference translates.
+NTREX_SOURCE_FILE = "newstest2019-src.eng.txt"
+#: Parts of NTREX-128: ``train`` (every line before the held-out ones), ``probe`` (the last
+#: ``held_out`` lines: the bitext probe's, never trained on) and ``all``.
+NTREX_PARTS = ("train", "probe", "all")
+
+
+def load_ntrex(
+    languages: LanguageRequest = None,
+    data_dir: PathLike | None = None,
+    *,
+    part: str = "all",
+    held_out: int = 0,
+    drop_empty: bool = True,
+) -> ParallelSet:
+    """NTREX-128 (Federmann et al. 2022): 1,997 English news sentences (WMT19 test) and their human
+    translations, line-aligned; one pair per line and language, ``src`` the translation (``src_lang``
+    its ISO 639-1 code), ``tgt`` the English source. ``pair_id`` is ``<lang>-en/<line>``: the line is
+    shared by the languages, so pairs of one line share their English side.
+
+    ``part="probe"`` keeps the last ``held_out`` lines (whole news documents end the file), ``"train"``
+    every line before them, ``"all"`` every line: the bitext probe (:mod:`hybridlib.evaluation.probe`)
+    reads the probe part and the alignment objective the train part, so no run trains on a probe line.
+    """
+    if part not in NTREX_PARTS:
+        raise ValueError(f"NTREX-128 part {part!r} is not one of {', '.join(NTREX_PARTS)}")
+    if held_out < 0:
+        raise ValueError(f"held_out = {held_out} must be >= 0")
+    folder = dataset_folder(data_dir, "ntrex-128", "ntrex")
+    english = folder / NTREX_SOURCE_FILE
+
+    def files_of(lang: str) -> list[Path]:
+        return [folder / f"newstest2019-ref.{NTREX_FILE_CODES[lang]}.txt", english]
+
+    langs = pick_languages(languages, NTREX_LANGUAGES, files_of, "NTREX-128", "ntrex")
+    result = _finish_parallel("ntrex", [(x, *files_of(x)) for x in langs], drop_empty)
+    pairs = result.pairs
+    if part != "all":
+        n_lines = len(read_lines(english))
+        if held_out >= n_lines:
+            raise ValueError(f"held_out = {held_out} leaves no NTREX-128 line to train on ({n_lines} lines)")
+        line = pairs["pair_id"].str.rsplit("/", n=1).str[1].astype(int)
+        keep = line >= n_lines - held_out if part == "probe" else line < n_lines - held_out
+        pairs = pairs[keep.to_numpy()].reset_index(drop=True)
+    return ParallelSet("ntrex", pairs)

@@ -85,6 +85,9 @@ def training_parameters(params: Params) -> dict[str, Any]:
     if params.align_weight <= 0:
         for key in _ALIGNMENT_ONLY:
             values.pop(key)
+    if params.align_weight <= 0 or params.align_data != "ntrex":
+        # The probe's held-out lines are cut from NTREX-128 only: they change no other run.
+        values.pop("probe_sentences")
     if world_size() == 1:
         for key in _MULTI_PROCESS_ONLY:
             values.pop(key)

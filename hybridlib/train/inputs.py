@@ -56,8 +56,10 @@ def training_questions(params: Params, name: str) -> RetrievalSet:
 def alignment_pairs(params: Params) -> pd.DataFrame:
     """Parallel sentences for the alignment objective (``pair_id, src_lang, src, tgt_lang, tgt``).
 
-    ``xor-tydi``: XOR-TyDi human translations of TyDi *train* questions. ``tatoeba``: LASER's
-    Tatoeba pairs (default languages: the TyDi QA languages other than English). ``train-questions``:
+    ``xor-tydi``: XOR-TyDi human translations of TyDi *train* questions. ``ntrex``: NTREX-128 news
+    sentences, all but the bitext probe's held-out lines (default languages: the TyDi QA languages
+    other than English, as for Tatoeba). ``tatoeba``: LASER's Tatoeba pairs (default languages: the TyDi
+    QA languages other than English). ``train-questions``:
     the training sets' own parallel questions (two languages of one question id), i.e. no new
     languages (triple folders have no shared ids and add none). A path: one's own parallel text
     (:func:`hybridlib.data.own.load_own_parallel`; ``align_languages`` keeps pairs with a side in
@@ -67,6 +69,7 @@ def alignment_pairs(params: Params) -> pd.DataFrame:
     ``attrs["dropped_eval_questions"]`` of the returned table.
     """
     from hybridlib.data import leakage, loaders
+    from hybridlib.data.languages import TYDI_NON_ENGLISH
     from hybridlib.data.own import is_triple_set
     from hybridlib.dataset_names import is_set_path
 
@@ -74,8 +77,14 @@ def alignment_pairs(params: Params) -> pd.DataFrame:
         raw = loaders.load_parallel_set(params.align_data, languages=params.align_languages).pairs
     elif params.align_data == "xor-tydi":
         raw = loaders.load_xor_tydi_translations(params.align_languages, data_dir=params.data_dir).pairs
+    elif params.align_data == "ntrex":
+        # Every line but the bitext probe's held-out ones (hybridlib.evaluation.probe).
+        langs = params.align_languages or list(TYDI_NON_ENGLISH)
+        raw = loaders.load_ntrex(
+            langs, data_dir=params.data_dir, part="train", held_out=params.probe_sentences
+        ).pairs
     elif params.align_data == "tatoeba":
-        langs = params.align_languages or ["ar", "bn", "fi", "id", "ko", "ru", "sw", "te"]
+        langs = params.align_languages or list(TYDI_NON_ENGLISH)
         raw = loaders.load_tatoeba(langs, data_dir=params.data_dir).pairs
     else:
         frames = []
@@ -129,7 +138,10 @@ def build_datasets(params: Params, pairs: dict[str, pd.DataFrame], align: pd.Dat
     if align is not None:
         rows = pd.DataFrame({"anchor": align["src"].to_numpy(), "positive": align["tgt"].to_numpy()})
         parts[ALIGN_SET] = Dataset.from_pandas(rows, preserve_index=False)
-        metas[ALIGN_SET] = PairMeta.from_parallel(align, name=ALIGN_SET)
+        # No two pairs with one English side in a batch: NTREX's languages translate the same English
+        # lines, and a repeated text would be a hidden positive among the in-batch negatives.
+        keyed = align.assign(english=align["tgt"])
+        metas[ALIGN_SET] = PairMeta.from_parallel(keyed, name=ALIGN_SET, key="english")
         # Both sides are questions/sentences of the same kind: the symmetric "query: " prefix.
         prompts[ALIGN_SET] = {"anchor": q, "positive": q}
     return DatasetDict(parts), metas, prompts

@@ -38,13 +38,15 @@ def batch_sampler_factory(
 ) -> Callable[..., STLanguageBatchSampler]:
     """The trainer's ``multi_dataset_batch_sampler`` for ``params`` (``metas``: one per training dataset,
     the alignment set last); the batch size is the trainer's, the seed ``params.seed``."""
+    # Without a QA set (the align-only arm) the alignment pairs are the one stream, not an aux one.
+    aux = with_alignment and bool(params.train_sets)
     return make_st_batch_sampler(
         metas,
         sampler=params.sampler,
         alpha=params.alpha,
         seed=params.seed,
-        aux_dataset=ALIGN_SET if with_alignment else None,
-        aux_every=params.align_every if with_alignment else 0,
+        aux_dataset=ALIGN_SET if aux else None,
+        aux_every=params.align_every if aux else 0,
     )
 
 

@@ -113,8 +113,11 @@ def total_steps(params: Params, *, with_alignment: bool) -> int:
 
     The sampler puts one alignment batch after every ``align_every`` QA batches of the whole run (not
     per epoch), so hybrid and hybrid+align see exactly the same QA batches and differ only in λ.
-    ``summary.json`` counts what actually ran.
+    Without a QA set (the align-only arm) the run is ``max_steps`` alignment batches: as many updates
+    as a QA-only arm makes. ``summary.json`` counts what actually ran.
     """
+    if not params.train_sets:
+        return params.max_steps
     return params.max_steps + (params.max_steps // params.align_every if with_alignment else 0)
 
 
