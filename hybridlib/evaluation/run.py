@@ -150,4 +150,23 @@ def evaluate_model(
         write_trec_run_for(path.with_suffix(".run"), rset, q_emb, c_emb, arm, index_kind=params.index)
         write_trec_qrels(path.with_suffix(".qrels"), rset)
         out[name] = path
+    if params.probe_sentences > 0:
+        write_probe(params, arm=arm, model_path=recorded, encoder=encoder)
     return out
+
+
+def write_probe(params: Params, *, arm: str, model_path: str, encoder: Any) -> Path:
+    """Run the bitext probe (:mod:`hybridlib.evaluation.probe`) on ``encoder`` and write its result to
+    :func:`hybridlib.evaluation.probe.probe_path`; returns the path. ``model_path`` is recorded as given."""
+    from hybridlib.evaluation.probe import probe_path, run_probe
+    from hybridlib.evaluation.results import write_results
+    from hybridlib.provenance import provenance
+
+    result = run_probe(params, lambda texts: encoder.encode(texts, "query"), arm=arm)
+    result["parameters"] = {**params.to_dict(), "arm": arm, "model_path": model_path}
+    result["provenance"] = provenance(
+        precision=encoder.precision, device=encoder.device, threads=encoder.threads
+    )
+    path = probe_path(params, arm)
+    write_results(result, path)
+    return path

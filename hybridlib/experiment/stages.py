@@ -16,6 +16,7 @@ from typing import Any
 
 from hybridlib.config import REPO_ROOT, SUMMARY_FILE, figures_dir
 from hybridlib.dataset_names import set_label
+from hybridlib.evaluation.probe import probe_path
 from hybridlib.evaluation.results import result_path
 from hybridlib.params import Params, arm_settings
 from hybridlib.train.identity import arm_model_path, train_dir
@@ -78,7 +79,8 @@ def build_stages(params: Params) -> list[Stage]:
                 stage_id,
                 "04_evaluate",
                 _inject("04_evaluate", params, arm=arm, model_path=arm_model_path(params, arm)),
-                [result_path(params, arm, ds) for ds in params.eval_sets],
+                [result_path(params, arm, ds) for ds in params.eval_sets]
+                + ([probe_path(params, arm)] if params.probe_sentences > 0 else []),
                 deps=[] if arm == "zero-shot" else [f"03_train-{arm}"],
                 model=params.model if arm == "zero-shot" else None,
             )
