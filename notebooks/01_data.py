@@ -78,3 +78,14 @@ for name, rset in sets.items():
 align_name = "xor-tydi" if P.align_data == "train-questions" else P.align_data
 parallel = data.load_parallel_set(align_name, data_dir=P.data_dir)
 data.summarize(parallel)
+
+# %% [markdown]
+# ## What this shows
+
+# %%
+totals = summary.xs("all", level="lang")  # one row per dataset
+sizes = [
+    f"{name}: {int(r.questions)} questions, {int(r.candidates)} passages" for name, r in totals.iterrows()
+]
+n_langs = parallel.pairs["src_lang"].nunique()
+print("; ".join(sizes) + f". Alignment text {align_name}: {len(parallel.pairs)} pairs, {n_langs} languages.")

@@ -66,3 +66,15 @@ counts
 table = pairs[first]
 columns = [c for c in ["q_lang", "p_lang", "query", "positive", "negative"] if c in table.columns]
 table.groupby("kind", group_keys=False).apply(lambda g: g.sample(3, random_state=P.seed))[columns]
+
+# %% [markdown]
+# ## What this shows
+
+# %%
+for name, t in pairs.items():
+    kinds = t["kind"].value_counts()
+    print(
+        f"{name}: {len(t)} training pairs, "
+        + ", ".join(f"{k} {n} ({n / len(t):.0%})" for k, n in kinds.items())
+        + f", over {t['q_lang'].nunique()} query languages."
+    )
