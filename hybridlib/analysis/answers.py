@@ -3,9 +3,10 @@
 
 * :func:`research_answers` — the answers of one run (``figures/answers.md``), from its results and its
   significance table (:func:`hybridlib.analysis.tables.significance_table`).
-* :func:`seed_comparisons` — the comparisons over training seeds, one estimate with its two-level
-  interval each (``figures/table_seed_comparisons.csv``); :func:`seed_answers` states them
-  (``figures/answers_seeds.md``).
+* :func:`seed_comparisons` — the comparisons over training seeds, one estimate with its interval over
+  seeds and question clusters each (:func:`hybridlib.analysis.intervals.seed_t_interval`) and its
+  Holm-adjusted p within its family (``figures/table_seed_comparisons.csv``); :func:`seed_answers`
+  states them, family by family (``figures/answers_seeds.md``).
 * :func:`side_by_side` — several settings' comparisons over the same seeds, row by row, and
   :func:`side_by_side_summary` — in how many comparisons the answer is the same.
 """
@@ -17,9 +18,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from hybridlib.analysis.bootstrap import seed_cluster_bootstrap
-from hybridlib.analysis.comparisons import COMPARISONS, LAREQA, TYDI, Comparison, comparisons_for
-from hybridlib.analysis.power import minimum_detectable_effect, verdict
+from hybridlib.analysis.comparisons import COMPARISONS, FAMILIES, LAREQA, TYDI, Comparison, comparisons_for
+from hybridlib.analysis.intervals import seed_t_interval
+from hybridlib.analysis.power import ALPHA, minimum_detectable_effect, verdict
+from hybridlib.analysis.significance import holm_adjust
 from hybridlib.analysis.tables import Results, Vectors, vector_metrics
 
 
@@ -104,13 +106,11 @@ def seed_comparisons(
     sig_by_seed: Mapping[int, pd.DataFrame],
     vectors_by_seed: Mapping[int, Vectors],
     *,
-    resamples: int = 10000,
-    seed: int = 0,
     smallest_effect_map: float = 0.01,
     smallest_effect_rank_distance: float = 1.0,
 ) -> pd.DataFrame:
     """The research question's comparisons (:data:`hybridlib.analysis.comparisons.COMPARISONS`) over
-    training seeds, as one estimate with its interval.
+    training seeds, as one estimate with its interval, and each family's multiplicity control.
 
     ``vectors_by_seed`` maps a seed to that seed run's per-query vectors
     (:func:`hybridlib.analysis.tables.per_query_vectors`); ``long`` (columns ``arm, seed, metric, value``,
@@ -120,39 +120,40 @@ def seed_comparisons(
     Per comparison, over the seeds whose runs hold both arms:
 
     * ``diff``       mean over seeds of each seed's paired mean difference arm − baseline (over questions)
-    * ``ci_low``, ``ci_high``  its 95 % two-level bootstrap interval: seeds resampled, then question
-      clusters (:func:`hybridlib.analysis.bootstrap.seed_cluster_bootstrap`), so it carries both the
-      training noise and the sampling of questions — the one interval to read
+    * ``ci_low``, ``ci_high``  its 95 % interval ``diff ± t(ν)·se``
+      (:func:`hybridlib.analysis.intervals.seed_t_interval`): ``se² = s²(seeds)/k`` + the question
+      sampling the seeds share (cross-seed cluster covariance), so it carries both the training noise
+      and the sampling of questions — the one interval to read; unadjusted for multiplicity
+    * ``se``, ``dof``  its standard error and degrees of freedom ν; ``p`` the two-sided p of
+      ``diff = 0`` from the same t and ν (``p < 0.05`` exactly when the interval excludes 0)
+    * ``family``, ``family_size``, ``p_holm``  the comparison's family
+      (:data:`hybridlib.analysis.comparisons.FAMILIES`), how many of its comparisons this table holds
+      with a p, and ``p`` Holm-adjusted over them (family-wise error 5 %)
     * ``n_seeds``, ``n_favour_arm``  seeds, and seeds whose difference favours the arm (higher mAP, lower
       rank distance); ``diff_std`` the sample std of the per-seed differences; ``n_clusters`` clusters
     * ``diff_tables``  mean over seeds of the difference of the tables' (macro-averaged) numbers; equal to
       ``diff`` on balanced parallel sets, it may differ slightly where languages have unequal counts
     * ``p_values``   each seed's clustered paired permutation p-value (detail; not pooled)
-    * ``se``, ``mde``  the bootstrap standard error of ``diff`` and the minimum detectable effect at 80 %
-      power (:func:`hybridlib.analysis.power.minimum_detectable_effect`)
+    * ``mde``  the minimum detectable effect at 80 % power from the same ``se`` and ``ν``, at level
+      5 % / ``family_size`` (what a lone effect must reach under Holm;
+      :func:`hybridlib.analysis.power.minimum_detectable_effect`)
     * ``answer``, ``bound``, ``verdict``  yes / no / undetermined against the smallest effect of
       interest (``smallest_effect_map``, or ``smallest_effect_rank_distance`` for rank distance), the
-      better-side bound of the interval, and the sentence (:func:`hybridlib.analysis.power.verdict`)
+      better-side bound of the interval, and the sentence (:func:`hybridlib.analysis.power.verdict`,
+      significant only where ``p_holm < 0.05``)
+
+    One seed: no interval (the seed variance is unknown), so "undetermined (no interval)".
     """
-    rows = []
+    rows, comparisons = [], []
     for ds, task in _datasets_in_question_order(vectors_by_seed):
         for c in comparisons_for(task):
             seeds, diffs = _per_seed_differences(vectors_by_seed, ds, c)
             if not seeds:
                 continue
-            boot = seed_cluster_bootstrap(diffs, resamples=resamples, seed=seed)
-            per_seed = boot.per_seed
+            est = seed_t_interval(diffs)
+            per_seed = est.per_seed
             p_values = _per_seed_p_values(sig_by_seed, ds, c, seeds)
-            mde = minimum_detectable_effect(boot.se, len(seeds))
-            ranks = c.metric == "rank_distance"
-            answer = verdict(
-                boot.ci_low,
-                boot.ci_high,
-                mde=mde,
-                smallest_effect=smallest_effect_rank_distance if ranks else smallest_effect_map,
-                lower_is_better=c.lower_is_better,
-                decimals=2 if ranks else 4,
-            )
+            comparisons.append((c, est))
             rows.append(
                 {
                     "dataset": ds,
@@ -160,23 +161,43 @@ def seed_comparisons(
                     "arm": c.arm,
                     "baseline": c.baseline,
                     "metric": c.table_metric,
+                    "family": c.family,
                     "n_seeds": len(seeds),
                     "n_favour_arm": int(((per_seed < 0) if c.lower_is_better else (per_seed > 0)).sum()),
-                    "diff": boot.diff,
-                    "ci_low": boot.ci_low,
-                    "ci_high": boot.ci_high,
+                    "diff": est.diff,
+                    "ci_low": est.ci_low,
+                    "ci_high": est.ci_high,
                     "diff_std": float(per_seed.std(ddof=1)) if len(seeds) > 1 else np.nan,
-                    "n_clusters": boot.n_clusters,
+                    "n_clusters": est.n_clusters,
                     "diff_tables": _mean_table_difference(long, ds, c, seeds),
                     "p_values": " ".join(f"{p:.3g}" for p in p_values),
-                    "se": boot.se,
-                    "mde": mde,
-                    "answer": answer.answer,
-                    "bound": answer.bound,
-                    "verdict": answer.text,
+                    "se": est.se,
+                    "dof": est.dof,
+                    "p": est.p_value,
                 }
             )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    table["p_holm"], table["family_size"] = np.nan, 0
+    for _, idx in table.groupby("family", sort=False).groups.items():
+        table.loc[idx, "p_holm"] = holm_adjust(table.loc[idx, "p"].to_numpy())
+        table.loc[idx, "family_size"] = int(table.loc[idx, "p"].notna().sum())
+    answers = []
+    for (c, est), r in zip(comparisons, table.itertuples(index=False), strict=True):
+        mde = minimum_detectable_effect(est.se, r.n_seeds, alpha=ALPHA / max(r.family_size, 1), dof=est.dof)
+        ranks = c.metric == "rank_distance"
+        answer = verdict(
+            est.ci_low,
+            est.ci_high,
+            mde=mde,
+            smallest_effect=smallest_effect_rank_distance if ranks else smallest_effect_map,
+            lower_is_better=c.lower_is_better,
+            decimals=2 if ranks else 4,
+            significant=bool(r.p_holm < ALPHA) if np.isfinite(r.p_holm) else None,
+        )
+        answers.append({"mde": mde, "answer": answer.answer, "bound": answer.bound, "verdict": answer.text})
+    return pd.concat([table, pd.DataFrame(answers)], axis=1)
 
 
 def _datasets_in_question_order(vectors_by_seed: Mapping[int, Vectors]) -> list[tuple[str, str]]:
@@ -196,7 +217,7 @@ def _per_seed_differences(
     vectors_by_seed: Mapping[int, Vectors], dataset: str, c: Comparison
 ) -> tuple[list[int], list[tuple[np.ndarray, np.ndarray]]]:
     """The seeds (ascending) whose run holds both arms of ``c`` on ``dataset``, and per seed the per-query
-    differences arm − baseline with their cluster ids (the input of ``seed_cluster_bootstrap``)."""
+    differences arm − baseline with their cluster ids (the input of ``seed_t_interval``)."""
     seeds, diffs = [], []
     for s_, vectors in sorted(vectors_by_seed.items()):
         by_arm = vectors.get(dataset, {})
@@ -233,17 +254,43 @@ def _per_seed_p_values(
 
 
 def seed_answers(comparisons: pd.DataFrame) -> str:
-    """One sentence per row of :func:`seed_comparisons`, every number read from it."""
+    """The answers over seeds, every number read from a :func:`seed_comparisons` table: per family
+    (:data:`hybridlib.analysis.comparisons.FAMILIES`, in that order) a line naming it and its
+    multiplicity control, then one sentence per comparison: the verdict, the seeds that favour the arm,
+    the difference with its unadjusted 95 % interval (``ν``, seeds, clusters), ``p`` and its
+    Holm-adjusted value, and the per-seed permutation p-values."""
     names = {"mo mAP": "Mo. mAP", "cr mAP": "Cr. mAP", "mul mAP": "Mul. mAP", "mAP unseen": "mAP"}
+    order = {f: i for i, f in enumerate(FAMILIES)}
     lines = []
-    for r in comparisons.itertuples(index=False):
+    families = sorted(comparisons["family"].unique(), key=lambda f: order.get(f, len(order)))
+    for family in families:
+        rows = comparisons[comparisons["family"] == family]
+        m = int(rows["family_size"].max())
+        if lines:
+            lines.append("")
+        name = FAMILIES.get(family, family)
         lines.append(
-            f"- **{r.dataset}, {r.comparison}: {r.verdict}.** {r.arm} better in {r.n_favour_arm} of "
-            f"{r.n_seeds} seeds; {names.get(r.metric, r.metric)} difference {r.diff:+.4f}, 95% interval "
-            f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}] (two-level bootstrap over {r.n_seeds} seeds and "
-            f"{r.n_clusters} question clusters; per-seed paired permutation p: "
-            f"{r.p_values.replace(' ', ', ')})."
+            f"Family: {name} — {m} comparison{'s' if m != 1 else ''} tested. Family-wise error 5 % by "
+            'Holm over their p-values: the answer is yes or "no — worse" only where the Holm-adjusted p '
+            "is below 0.05; each interval shown is the unadjusted 95 % interval (mean ± t(ν)·SE over "
+            f"seeds and question clusters), and the detectable effect is at level 5 %/{m}."
+            if m
+            else f"Family: {name} — no comparison over two or more seeds, so none tested."
         )
+        lines.append("")
+        for r in rows.itertuples(index=False):
+            interval = (
+                f"95% interval [{r.ci_low:+.4f}, {r.ci_high:+.4f}] (t with ν = {r.dof:.1f}, over "
+                f"{r.n_seeds} seeds and {r.n_clusters} question clusters); p = {r.p:.3g}, Holm-adjusted "
+                f"{r.p_holm:.3g}"
+                if np.isfinite(r.ci_low)
+                else f"no interval over {r.n_seeds} seed (the seed variance is unknown)"
+            )
+            lines.append(
+                f"- **{r.dataset}, {r.comparison}: {r.verdict}.** {r.arm} better in {r.n_favour_arm} of "
+                f"{r.n_seeds} seeds; {names.get(r.metric, r.metric)} difference {r.diff:+.4f}, {interval}; "
+                f"per-seed paired permutation p: {r.p_values.replace(' ', ', ')}."
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -4,6 +4,11 @@ Each :class:`Comparison` is one claim of the paper tested on our results: an arm
 on one metric of one kind of dataset. The single-run answers (:func:`hybridlib.analysis.answers.
 research_answers`) and the over-seeds table (:func:`hybridlib.analysis.answers.seed_comparisons`) both
 read them from :data:`COMPARISONS`.
+
+Each comparison belongs to a **family** (:data:`FAMILIES`): the comparisons whose family-wise error the
+answers over seeds control together (Holm over the family's p-values,
+:func:`hybridlib.analysis.answers.seed_comparisons`). A new family is one line in :data:`FAMILIES`, and
+its comparisons name it; nothing else changes.
 """
 
 from __future__ import annotations
@@ -13,6 +18,17 @@ from dataclasses import dataclass
 LAREQA = "lareqa"  #: parallel sets with Mo./Cr./Mul. pools and rank distance (XQuAD-R, MLQA-R)
 TYDI = "tydi"  #: TyDi QA GoldP, monolingual pools, some languages unseen in fine-tuning
 
+LAREQA_CLAIMS = "lareqa claims"  #: family: the paper's claims on the LAReQA sets
+RESEARCH_QUESTION = "research question"  #: family: the research question's TyDi QA comparisons
+ALIGNMENT_STUDY = "alignment study"  #: family: the follow-up study of the alignment objective
+
+#: Family key → what the family is, as the answers name it. Order: the order of the answers.
+FAMILIES: dict[str, str] = {
+    LAREQA_CLAIMS: "the paper's claims on the LAReQA sets (Mo., Cr., Mul., rank distance)",
+    RESEARCH_QUESTION: "the research question on TyDi QA (hybrid+align against multilingual and hybrid)",
+    ALIGNMENT_STUDY: "the alignment study (λ dose-response, alignment sources, align-only, α)",
+}
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -21,7 +37,8 @@ class Comparison:
     ``metric`` names the per-query vector and the significance table's ``metric``
     (:func:`hybridlib.analysis.tables.per_query_vectors`); ``table_metric`` the column of the seed
     runs' long table after the dataset name (``"xquad-r mo mAP"``). ``lower_is_better`` for rank
-    distance. ``label`` names the comparison in the seed table and its answers.
+    distance. ``label`` names the comparison in the seed table and its answers. ``family`` (a key of
+    :data:`FAMILIES`) names the comparisons whose family-wise error is controlled with it.
     """
 
     task: str
@@ -31,34 +48,45 @@ class Comparison:
     baseline: str
     lower_is_better: bool
     label: str
+    family: str
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ValueError(f"{self.label}: family {self.family!r} is none of {sorted(FAMILIES)}")
 
 
 #: LAReQA sets first, then TyDi QA: the order of the research questions (README).
 COMPARISONS: tuple[Comparison, ...] = (
     # 1. hybrid keeps X-X-mono's monolingual strength and X-Y's cross-lingual one, with less bias
-    Comparison(LAREQA, "mo", "mo mAP", "hybrid", "monolingual", False, "hybrid vs X-X-mono on Mo."),
-    Comparison(LAREQA, "cr", "cr mAP", "hybrid", "crosslingual", False, "hybrid vs X-Y on Cr."),
-    Comparison(LAREQA, "mul", "mul mAP", "hybrid", "crosslingual", False, "hybrid vs X-Y on Mul."),
+    Comparison(
+        LAREQA, "mo", "mo mAP", "hybrid", "monolingual", False, "hybrid vs X-X-mono on Mo.", LAREQA_CLAIMS,
+    ),
+    Comparison(
+        LAREQA, "cr", "cr mAP", "hybrid", "crosslingual", False, "hybrid vs X-Y on Cr.", LAREQA_CLAIMS,
+    ),
+    Comparison(
+        LAREQA, "mul", "mul mAP", "hybrid", "crosslingual", False, "hybrid vs X-Y on Mul.", LAREQA_CLAIMS,
+    ),
     Comparison(
         LAREQA, "rank_distance", "rank distance", "hybrid", "monolingual", True,
-        "hybrid vs X-X-mono, rank distance",
+        "hybrid vs X-X-mono, rank distance", LAREQA_CLAIMS,
     ),
     Comparison(
         LAREQA, "rank_distance", "rank distance", "hybrid", "crosslingual", True,
-        "hybrid vs X-Y, rank distance",
+        "hybrid vs X-Y, rank distance", LAREQA_CLAIMS,
     ),
     # 2. hybrid + alignment beats multilingual fine-tuning on TyDi QA, above all on unseen languages
     Comparison(
         TYDI, "mono_mAP", "mAP", "hybrid+align", "multilingual", False,
-        "hybrid+align vs multilingual, all languages",
+        "hybrid+align vs multilingual, all languages", RESEARCH_QUESTION,
     ),
     Comparison(
         TYDI, "mono_mAP_unseen", "mAP unseen", "hybrid+align", "multilingual", False,
-        "hybrid+align vs multilingual, unseen languages",
+        "hybrid+align vs multilingual, unseen languages", RESEARCH_QUESTION,
     ),
     Comparison(
         TYDI, "mono_mAP", "mAP", "hybrid+align", "hybrid", False,
-        "hybrid+align vs hybrid (the alignment term alone)",
+        "hybrid+align vs hybrid (the alignment term alone)", RESEARCH_QUESTION,
     ),
 )  # fmt: skip
 

@@ -7,8 +7,9 @@
   then mean ± std per arm and metric. The main run (``make run``) *is* the run of its own seed; every
   other seed lives beside it in ``<run_dir>/seed<N>`` (see :func:`hybridlib.config.seed_params`). The
   research comparisons over seeds (:func:`hybridlib.analysis.answers.seed_comparisons`) are one estimate per
-  comparison: the mean difference with a two-level bootstrap interval (seeds, then question clusters,
-  from every seed run's per-query arrays, :func:`seed_vectors`). An arm evaluated with the same model in
+  comparison: the mean difference with its interval over seeds and question clusters
+  (:mod:`hybridlib.analysis.intervals`, from every seed run's per-query arrays, :func:`seed_vectors`),
+  Holm-adjusted within its family. An arm evaluated with the same model in
   every seed (zero-shot) is shown once, "(one model)", not as a spread of 0 over n seeds.
 
 Trained models are found through their training identity (``hybridlib.train.identity.train_dir``; a finished
@@ -162,16 +163,14 @@ def long_from_files(params: Params, seeds: Sequence[int]) -> pd.DataFrame:
 
 def comparisons_over_seeds(params: Params, seeds: Sequence[int], long: pd.DataFrame) -> pd.DataFrame:
     """The research comparisons over ``seeds`` of the seed runs of ``params``
-    (:func:`hybridlib.analysis.answers.seed_comparisons`, with the run's resamples, seed and smallest
-    effects of interest)."""
+    (:func:`hybridlib.analysis.answers.seed_comparisons`, with the run's smallest effects of interest;
+    the interval is analytic, so no resamples or seed)."""
     from hybridlib.analysis.answers import seed_comparisons
 
     return seed_comparisons(
         long,
         seed_significance(params, seeds),
         seed_vectors(params, seeds),
-        resamples=params.permutations,
-        seed=params.seed,
         smallest_effect_map=params.smallest_effect_map,
         smallest_effect_rank_distance=params.smallest_effect_rank_distance,
     )

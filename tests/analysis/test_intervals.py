@@ -28,7 +28,9 @@ def test_the_new_interval_covers_95_percent_at_3_and_5_seeds_whatever_the_seed_n
     in 93–97 % of them in every case. The old estimator's coverage (2,000 experiments, 500 replicates
     each) is printed beside it (run with ``-s``), not asserted."""
     table = coverage_table(seeds=(3, 5), experiments=5000, old_experiments=2000, resamples=500, seed=0)
-    print("\n" + coverage_markdown(table, experiments=5000, resamples=500, clusters=1000, old_experiments=2000))
+    print(
+        "\n" + coverage_markdown(table, experiments=5000, resamples=500, clusters=1000, old_experiments=2000)
+    )
     assert len(table) == 2 * len(LEVELS) and len(LEVELS) >= 3
     bad = table[(table["new"] < 0.93) | (table["new"] > 0.97)]
     assert bad.empty, bad.to_string()

@@ -58,3 +58,24 @@ def test_verdicts(interval, lower_is_better, answer, bound):
 
 def test_no_interval_is_undetermined():
     assert verdict(math.nan, math.nan, mde=math.inf, smallest_effect=0.01).answer == "undetermined"
+
+
+def test_the_mde_uses_the_degrees_of_freedom_of_the_interval():
+    """The answer's interval and its MDE share SE and ν: with ν given, the t quantiles use it (more
+    degrees of freedom, a smaller MDE), and without it ν = k − 1."""
+    assert minimum_detectable_effect(0.01, 3, dof=2) == minimum_detectable_effect(0.01, 3)
+    wide = minimum_detectable_effect(0.01, 3, dof=500.0)
+    assert wide == pytest.approx((stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * 0.01, rel=0.01)
+    assert minimum_detectable_effect(0.01, 3, dof=math.nan) == math.inf
+
+
+def test_a_multiplicity_adjusted_test_decides_whether_the_interval_excludes_0():
+    """``significant=False`` (Holm-adjusted p ≥ 5 %): an interval on one side of 0 is read as holding 0
+    — "no" when its better-side bound is below the smallest effect, else "undetermined", saying why."""
+    assert verdict(0.004, 0.02, mde=0.02, smallest_effect=0.01, significant=True).answer == "yes"
+    v = verdict(0.004, 0.02, mde=0.02, smallest_effect=0.01, significant=False)
+    assert v.answer == "undetermined" and "not after the family's multiplicity adjustment" in v.text
+    v = verdict(0.001, 0.008, mde=0.02, smallest_effect=0.01, significant=False)
+    assert v.answer == "no" and "below the smallest effect of interest" in v.text
+    v = verdict(-5.7, -2.0, mde=3.0, smallest_effect=1.0, lower_is_better=True, significant=False)
+    assert v.answer == "undetermined"

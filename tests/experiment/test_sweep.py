@@ -118,30 +118,37 @@ def test_seed_comparisons_known_differences_intervals_and_p_values():
         return pd.DataFrame([row])
 
     sig = {0: sig_row("monolingual", "hybrid", 0.01), 1: sig_row("hybrid", "monolingual", 0.2)}
-    table = seed_comparisons(long, sig, vectors, resamples=4000).set_index("comparison")
+    table = seed_comparisons(long, sig, vectors).set_index("comparison")
     mo = table.loc["hybrid vs X-X-mono on Mo."]
     assert mo["n_seeds"] == 3 and mo["n_favour_arm"] == 2 and mo["n_clusters"] == 4
     assert np.isclose(mo["diff"], (0.10 + 0.10 - 0.05) / 3)
     assert np.isclose(mo["diff_std"], np.std([0.10, 0.10, -0.05], ddof=1))
     assert np.isclose(mo["diff_tables"], (0.10 + 0.10 - 0.05) / 3)
-    # Questions add no noise here (constant differences): the interval is the seed bootstrap's, whose
-    # replicates are means of 3 draws from {0.10, 0.10, −0.05}: from −0.05 up to 0.10.
-    assert -0.05 - 1e-9 <= mo["ci_low"] < mo["diff"] < mo["ci_high"] <= 0.10 + 1e-9
+    # Questions add no noise here (constant differences): the interval is the t interval over the 3 seed
+    # means, with 2 degrees of freedom, and the MDE uses the same SE and ν (at 5 %/family size).
+    se = np.std([0.10, 0.10, -0.05], ddof=1) / np.sqrt(3)
+    assert np.isclose(mo["se"], se) and np.isclose(mo["dof"], 2.0)
+    assert np.allclose(
+        [mo["ci_low"], mo["ci_high"]], mo["diff"] + np.array([-1, 1]) * stats.t.ppf(0.975, 2) * se
+    )
     assert mo["p_values"] == "0.01 0.2 nan"
+    assert mo["family"] == "lareqa claims" and mo["family_size"] == 1 and mo["p_holm"] == mo["p"]
+    alpha = 0.05 / mo["family_size"]
+    assert np.isclose(mo["mde"], (stats.t.ppf(1 - alpha / 2, 2) + stats.t.ppf(0.8, 2)) * se)
     # the interval holds 0 and reaches 1 mAP point: too few seeds to say
-    assert np.isclose(mo["mde"], (stats.t.ppf(0.975, 2) + stats.t.ppf(0.8, 2)) * mo["se"]) and mo["se"] > 0
     assert mo["answer"] == "undetermined" and mo["verdict"].startswith("undetermined at this power")
     tydi = table.loc["hybrid+align vs multilingual, all languages"]
     assert tydi["n_favour_arm"] == 1 and np.isclose(tydi["diff"], 0.0, atol=1e-12)
-    assert tydi["ci_low"] < 0 < tydi["ci_high"]
+    assert tydi["ci_low"] < 0 < tydi["ci_high"] and tydi["family"] == "research question"
     # Comparisons whose arms have no values (X-Y, unseen languages, hybrid) are left out, not invented.
     assert "hybrid vs X-Y on Cr." not in table.index
     assert "hybrid+align vs hybrid (the alignment term alone)" not in table.index
-    text = seed_answers(seed_comparisons(long, sig, vectors, resamples=500))
+    text = seed_answers(seed_comparisons(long, sig, vectors))
     assert "hybrid vs X-X-mono on Mo.: undetermined at this power (detectable effect at 80% power:" in text
     assert "hybrid better in 2 of 3 seeds" in text and "p: 0.01, 0.2, nan" in text
     assert "Mo. mAP difference +0.0500, 95% interval [" in text
-    assert "(two-level bootstrap over 3 seeds and 4 question clusters; per-seed" in text
+    assert "(t with ν = 2.0, over 3 seeds and 4 question clusters); p = " in text
+    assert text.count("Family: ") == 2 and "Holm" in text
 
 
 def test_one_model_arm_is_shown_once_not_as_zero_spread():
