@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 
 import numpy as np
@@ -153,8 +152,10 @@ def test_pad_gold_and_nanmean():
     assert np.isnan(nanmean(np.array([np.nan])))
 
 
-def test_streaming_full_lareqa_size_is_fast_and_memory_bounded():
-    """13,090 queries × 13,014 candidates (XQuAD-R Mul.), 11 golds each: seconds, far below dense memory."""
+def test_streaming_full_lareqa_size_is_memory_bounded():
+    """13,090 queries × 13,014 candidates (XQuAD-R Mul.), 11 golds each: the peak memory stays far below
+    the dense score matrix's, and every AP is a valid one. (No wall time is asserted: timings flake on a
+    shared machine; ``bench/ranking.py`` measures ``rank_golds``.)"""
     rng = np.random.default_rng(0)
     q = rng.normal(size=(13_090, 32)).astype(np.float32)
     c = rng.normal(size=(13_014, 32)).astype(np.float32)
@@ -162,13 +163,10 @@ def test_streaming_full_lareqa_size_is_fast_and_memory_bounded():
     gold = np.sort(gold, axis=1)
     gold[:, 1:][gold[:, 1:] == gold[:, :-1]] = -1  # drop duplicates
     tracemalloc.start()
-    t0 = time.perf_counter()
     res = rank_golds(q, c, gold, block_size=512)
-    elapsed = time.perf_counter() - t0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     dense_bytes = 13_090 * 13_014 * 4
     assert peak < dense_bytes / 4, f"peak {peak / 2**20:.0f} MiB"
-    assert elapsed < 30, f"{elapsed:.1f} s"
     assert np.isfinite(res.ap).all() and (res.ap > 0).all() and (res.ap <= 1).all()
     assert 0.0005 < res.ap.mean() < 0.01  # random embeddings: about chance level (~11/13014 × log factor)
