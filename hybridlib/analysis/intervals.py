@@ -46,8 +46,8 @@ negligible: the cluster interval). ``γ = 2`` is Welch–Satterthwaite; with the
 too liberal at 3 seeds (exact coverage down to 0.922 at k = 3 and 0.941 at k = 5), because its ``ν``
 is largest exactly when ``s²`` is small by chance. ``γ = 1`` errs the other way (up to 0.963 at k = 3).
 ``γ = 1.2`` is calibrated by :func:`exact_coverage` (integration over the χ²(k − 1) of ``s²``, with
-``V_Q`` known): over every seed-to-question variance ratio the coverage stays within 0.936–0.958 at
-k = 3, 0.946–0.957 at k = 4, 0.949–0.957 at k = 5 (with 2 seeds it falls to about 0.89). The
+``V_Q`` known): over every seed-to-question variance ratio the coverage stays within 0.937–0.959 at
+k = 3, 0.946–0.958 at k = 4, 0.949–0.957 at k = 5 (with 2 seeds it falls to about 0.90). The
 simulation of :func:`coverage_table` checks it with ``V̂_Q`` estimated.
 
 The interval is ``D̄ ± t_{1−α/2, ν} · SE``; the two-sided p-value is ``2 · P(T_ν > |D̄| / SE)`` (the same

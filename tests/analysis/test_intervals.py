@@ -102,3 +102,19 @@ def test_the_p_value_and_the_interval_agree_and_one_seed_has_no_interval():
     assert one.diff == 1.0 and math.isnan(one.ci_low) and math.isnan(one.p_value)
     with pytest.raises(ValueError, match="at least one seed"):
         seed_t_interval([])
+
+
+def test_the_docs_table_is_rewritten_between_its_markers_only(tmp_path):
+    """``python -m hybridlib.analysis.intervals --docs docs/statistics.md`` replaces the generated block
+    and leaves the prose around it; the committed page has the markers."""
+    from pathlib import Path
+
+    from hybridlib.analysis.intervals import END, START, write_docs
+
+    page = tmp_path / "statistics.md"
+    page.write_text(f"before\n{START}\nold table\n{END}\nafter\n")
+    write_docs(page, "new table\n")
+    assert page.read_text() == f"before\n{START}\nnew table\n{END}\nafter\n"
+    docs = Path(__file__).resolve().parents[2] / "docs" / "statistics.md"
+    text = docs.read_text()
+    assert text.index(START) < text.index("| 3 | negligible |") < text.index(END)
