@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 from hybridlib.config import cache_dir
 from hybridlib.data.fetch import DownloadError, download_file, sha256_file
 from hybridlib.data.languages import to_iso1
-from hybridlib.data.sources import DATASETS, RemoteFile, remote_files
+from hybridlib.data.sources import DATASETS, RemoteFile, canonical_dataset, remote_files
 from hybridlib.data.tydi_release import download_tydi_split, tydi_split_up_to_date
 from hybridlib.io import write_json
 
@@ -118,7 +118,7 @@ def download(
     the destination root, ready for ``data_dir=`` or ``$HYBRIDLIB_DATA``. Raises :class:`ChecksumError`
     (nothing written for that file) or :class:`DownloadError`.
     """
-    names = list(DATASETS if not datasets else datasets)
+    names = [canonical_dataset(x) for x in (DATASETS if not datasets else datasets)]
     for name in names:
         if name not in DATASETS:
             raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")

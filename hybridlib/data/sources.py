@@ -29,6 +29,16 @@ SOURCES: dict[str, Any] = json.loads(Path(__file__).with_name("sources.json").re
     "datasets"
 ]
 DATASETS: tuple[str, ...] = tuple(SOURCES)
+#: Names a download also accepts: the parameter's name of a source whose folder is named otherwise
+#: (``align_data: ntrex`` is read from the folder ``ntrex-128``, as NTREX-128 ships it).
+ALIASES: dict[str, str] = {"ntrex": "ntrex-128"}
+
+
+def canonical_dataset(name: str) -> str:
+    """The :data:`DATASETS` name of ``name`` (an alias resolved); unknown names are returned as given."""
+    return ALIASES.get(name, name)
+
+
 #: Official TyDi QA GoldP v1.1 release (all languages in one SQuAD file per split).
 TYDIQA_GOLDP_URL: str = SOURCES["tydiqa-goldp"]["url_template"]
 #: Published TyDi QA GoldP v1.1 dev question counts, checked after splitting the official file.
@@ -66,7 +76,9 @@ class RemoteFile:
 
 
 def remote_files(dataset: str) -> list[RemoteFile]:
-    """Every upstream file of ``dataset`` (one of :data:`DATASETS`), with its destination and checksum."""
+    """Every upstream file of ``dataset`` (one of :data:`DATASETS`, or an alias), with its destination and
+    checksum."""
+    dataset = canonical_dataset(dataset)
     if dataset not in SOURCES:
         raise ValueError(f"unknown dataset {dataset!r}; valid names: {', '.join(DATASETS)}")
     entry = SOURCES[dataset]

@@ -243,3 +243,23 @@ def test_cli(mirror, tmp_path, capsys):
     assert (tmp_path / "xquad-r" / "en.json").is_file()
     assert download.main(["--dest", str(tmp_path), "--quiet", "nope"]) == 1
     assert "unknown dataset 'nope'" in capsys.readouterr().err
+
+
+def test_ntrex_by_its_alias_matches_the_mirror(shared, tmp_path):
+    """NTREX-128's pinned files (``align_data: ntrex``), fetched from the mirror over file:// by the
+    parameter's name: two languages' references, the English source and the licence, checksums checked."""
+    from hybridlib.data.parallel import load_ntrex
+
+    dest = tmp_path / "data"
+    download.download(
+        ["ntrex"], dest, languages=["bn", "sw"], base_url=download.mirror_urls(shared), progress=False
+    )
+    folder = dest / "ntrex-128"
+    assert sorted(p.name for p in folder.glob("newstest2019-*")) == [
+        "newstest2019-ref.ben.txt",
+        "newstest2019-ref.eng-US.txt",
+        "newstest2019-ref.swa.txt",
+        "newstest2019-src.eng.txt",
+    ]
+    assert (folder / "LICENSE.md").read_bytes() == (shared / "ntrex-128" / "LICENSE.md").read_bytes()
+    assert len(load_ntrex(["bn", "sw"], data_dir=dest).pairs) == 2 * 1997

@@ -247,13 +247,13 @@ def test_planted_evaluation_questions_are_dropped_from_alignment_pairs(xquad, ty
 
 def test_registry_and_summary(xquad, tydi):
     assert set(loaders.RETRIEVAL_SETS) == {"xquad-r", "mlqa-r", "tydiqa-goldp"}
-    assert set(loaders.PARALLEL_SETS) == {"tatoeba", "xor-tydi"}
+    assert set(loaders.PARALLEL_SETS) == {"tatoeba", "xor-tydi", "ntrex"}
     en = loaders.load_retrieval_set("xquad_r", languages=["en"])
     assert len(en.questions) == 1190 and en.name == "xquad-r"
     assert len(loaders.load_parallel_set("xor-tydi", languages=["fi"]).pairs) == 4638
     with pytest.raises(ValueError, match="unknown retrieval set 'squad'; valid names: xquad-r, mlqa-r"):
         loaders.load_retrieval_set("squad")
-    with pytest.raises(ValueError, match="valid names: tatoeba, xor-tydi"):
+    with pytest.raises(ValueError, match="valid names: tatoeba, xor-tydi, ntrex"):
         loaders.load_parallel_set("xquad-r")
     assert loaders.available_languages("mlqa-r") == sorted(MLQA_QUESTIONS)
     table = loaders.summarize(xquad)
@@ -494,3 +494,22 @@ def test_evaluation_uses_the_parallel_subset(mlqa):
 
     params = validate({"train_sets": ["xquad-r"], "eval_sets": ["mlqa-r"], "eval_max_paragraphs": 20})
     _check_parallel_subset(mlqa, evaluation_sets(params)["mlqa-r"])
+
+
+def test_ntrex_pairs_every_reference_with_its_english_source_and_holds_out_the_probe_lines():
+    from hybridlib.data.parallel import load_ntrex
+
+    every = load_ntrex(["sw", "te"]).pairs
+    assert len(every) == 2 * 1997 and set(every["tgt_lang"]) == {"en"}
+    # Line i of a reference translates line i of the English source: both languages share it.
+    first = every[every["pair_id"].str.endswith("/0")]
+    assert first["tgt"].nunique() == 1 and set(first["src_lang"]) == {"sw", "te"}
+    train = load_ntrex(["sw"], part="train", held_out=500).pairs
+    probe = load_ntrex(["sw"], part="probe", held_out=500).pairs
+    assert (len(train), len(probe)) == (1497, 500)
+    assert not set(train["pair_id"]) & set(probe["pair_id"])
+    assert loaders.available_languages("ntrex")[:3] == ["ar", "bn", "de"]
+    with pytest.raises(ValueError, match="part 'test' is not one of train, probe, all"):
+        load_ntrex(["sw"], part="test")
+    with pytest.raises(ValueError, match="leaves no NTREX-128 line to train on"):
+        load_ntrex(["sw"], part="train", held_out=1997)
