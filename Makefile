@@ -12,7 +12,7 @@ KERNEL := hybridlib
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run lab test test-all lint bench seeds full gradcache pilot alpha-sweep gpu lock sync-notebooks clean-runs help
+.PHONY: setup run lab test test-all lint bench seeds full results check-results gradcache pilot alpha-sweep gpu lock sync-notebooks clean-runs help
 
 ## List every target with its description (the `## ...` line above it).
 help:
@@ -77,6 +77,19 @@ full: $(STAMP)
 	$(BIN)/python -m hybridlib.sweep seeds --params params/full-fold2.yaml --seeds $(FULL_SEEDS) --jobs $(JOBS)
 	$(BIN)/python -m hybridlib.sweep folds
 	$(BIN)/python -m hybridlib.report
+
+## Rebuild every table, answer and README part of the conclusive experiment from committed files (no training).
+results: $(STAMP)
+	$(BIN)/python -m hybridlib.reproduce rebuild
+
+# After re-running a seed (python -m hybridlib.sweep seeds --params params/full-fold2.yaml --seeds 1), its
+# files in the working tree against the committed ones; RUN= limits it to run folders, REFERENCE= is a git
+# revision (default HEAD) or a folder laid out like the repository. docs/reproducing.md.
+RUN ?=
+REFERENCE ?= HEAD
+## A re-run's Table 1 cells and answers against the committed numbers: OK or FAIL each (RUN=, REFERENCE=).
+check-results: $(STAMP)
+	$(BIN)/python -m hybridlib.reproduce check $(RUN) --reference $(REFERENCE)
 
 # Does batch 64 through GradCache change the answers? Both settings' seeds, then their answers side by side.
 GRADCACHE_SEEDS ?= 0 1 2 3

@@ -25,7 +25,7 @@ LAYERS = [
     {"analysis"},
     {"experiment"},
     # command-line entry points: ``python -m hybridlib.pipeline`` etc.
-    {"pipeline", "sweep", "report", "download", "search", "pilot"},
+    {"pipeline", "sweep", "report", "download", "search", "pilot", "reproduce"},
 ]
 
 
