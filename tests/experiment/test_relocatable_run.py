@@ -10,8 +10,7 @@ default, ``../shared/data`` beside the checkout, does not exist beside a tempora
 with it, as it does when a user moves a checkout. Where the cache lies does not matter for correctness:
 embeddings are keyed by the model's content, not its path (``hybridlib.evaluation.run.embedding_key``),
 so a cache left behind is only a miss (encoded again), never a wrong hit. Starts notebook kernels and a
-model-loading search:
-slow."""
+model-loading search: slow."""
 
 from __future__ import annotations
 
