@@ -66,11 +66,20 @@ def test_pipeline_trains_every_arm_and_writes_sane_results(tiny_run):
     params, root, _ = tiny_run
     report = json.loads((root / "first_pipeline.json").read_text())
     assert all(s["status"] == "ran" for s in report["stages"].values())
-    from hybridlib.params import arm_settings
+    from hybridlib.params import arm_base, arm_settings
 
-    for arm in ARMS[1:]:
+    # Every base arm and one arm of each study variant ran (params/tiny.yaml).
+    assert set(ARMS) <= set(params.arms) and any("@" in arm for arm in params.arms)
+    alignment_batches = params.max_steps // params.align_every
+    expected = {  # (QA batches, alignment batches) by base arm
+        "align-only": (0, params.max_steps),
+        "hybrid+align": (params.max_steps, alignment_batches),
+    }
+    for arm in params.arms[1:]:
         summary = json.loads((train_dir(arm_settings(params, arm)) / "summary.json").read_text())
-        assert summary["arm"] == arm and summary["qa_steps"] == params.max_steps
+        assert summary["arm"] == arm_base(arm)
+        counts = (summary["qa_steps"], summary["alignment_steps"])
+        assert counts == expected.get(arm_base(arm), (params.max_steps, 0)), arm
     # The embedded e5 trained with frozen word embeddings (the default): those stay exactly the base
     # model's, the layers above them moved.
     from safetensors import safe_open
@@ -85,7 +94,9 @@ def test_pipeline_trains_every_arm_and_writes_sane_results(tiny_run):
     tuned = tensors(train_dir(arm_settings(params, "hybrid+align")) / "model")
     assert (base["embeddings.word_embeddings.weight"] == tuned["embeddings.word_embeddings.weight"]).all()
     assert not np.allclose(base[LAYER_0], tuned[LAYER_0])
-    for arm in ARMS:
+    from hybridlib.evaluation.probe import PROBE_LANGUAGES, probe_path
+
+    for arm in params.arms:
         xq = json.loads(result_path(params, arm, "xquad-r").read_text())
         assert len(xq["languages"]["query"]) == 11
         assert xq["counts"]["settings"] == {"mo": 11, "cr": 110, "mul": 11}
@@ -93,7 +104,15 @@ def test_pipeline_trains_every_arm_and_writes_sane_results(tiny_run):
             assert 0.0 < value <= 1.0
         assert all(v is None or v >= 0 for v in xq["rank_distance"]["per_language"].values())
         ty = json.loads(result_path(params, arm, "tydiqa-goldp").read_text())
-        assert set(ty["unseen_languages"]) == {"bn", "fi", "id", "ko", "ru", "sw", "te"}
+        # Unseen: absent from the QA fine-tuning data (align-only has none, so every language).
+        unseen = {"bn", "fi", "id", "ko", "ru", "sw", "te"} | ({"ar", "en"} if arm == "align-only" else set())
+        assert set(ty["unseen_languages"]) == unseen, arm
+        probe = json.loads(probe_path(params, arm).read_text())
+        assert (
+            probe["languages"] == list(PROBE_LANGUAGES)
+            and probe["counts"]["sentences"] == params.probe_sentences
+        )
+        assert all(0.0 <= a["mean"] <= 1.0 for a in probe["accuracy"].values())
         for m in ty["pools"]["mono"]["macro"].values():
             assert math.isfinite(m) and 0.0 <= m <= 1.0
         assert result_path(params, arm, "xquad-r").with_suffix(".run").stat().st_size > 0
