@@ -20,6 +20,9 @@ OWN_PARAMETERS = {
     # `arms` means "arms shown side by side" (None: all), not the experiment's arms.
     "08_explore": {"arms", "dataset", "query", "qid", "k", "drill_arms", "drill_x_q", "drill_x_c"}
     | {"n_questions", "interactive"},
+    # 09_answers validates its own parameters (hybridlib.experiment.fold_answers.AnswersParams): the
+    # folds' parameter files and their planned seeds; figures_dir is the Params field and default.
+    "09_answers": {"folds", "planned_seeds"},
     # 10_alignment_study reads fold 1's run (params/full.yaml) by default: the study's arms run there
     # only; its parameters are Params fields (the schema must not change while fold 1 trains).
     "10_alignment_study": {"run_dir", "figures_dir"},
