@@ -1,7 +1,7 @@
-"""``python -m bench.table RESULTS.json [--readme]``: the README's benchmark table, from one results file.
+"""``python -m bench.table RESULTS.json [--readme]``: the table of docs/benchmarks.md, from one results file.
 
 Every number in the table is read from the JSON that ``bench.run`` wrote; ``--readme`` puts the table
-between the README's benchmark markers (so the README can only quote a file that is committed).
+between the benchmark markers of docs/benchmarks.md (so the docs can only quote a file that is committed).
 """
 
 from __future__ import annotations
@@ -108,7 +108,9 @@ def _evaluation_rows(results: dict[str, Any]) -> list[str]:
 
 
 def update_readme(table: str, readme: Path | None = None) -> Path:
-    return replace_between_markers(readme or REPO_ROOT / "README.md", START, END, table)
+    """Write the table between its markers in ``readme`` (default docs/benchmarks.md, the benchmarks'
+    page; the README links it)."""
+    return replace_between_markers(readme or REPO_ROOT / "docs" / "benchmarks.md", START, END, table)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -116,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path, help="a JSON written by bench.run")
-    parser.add_argument("--readme", action="store_true", help="write the table into README.md")
+    parser.add_argument("--readme", action="store_true", help="write the table into docs/benchmarks.md")
     ns = parser.parse_args(argv)
     results = json.loads(ns.results.read_text())
     if not results.get("complete"):

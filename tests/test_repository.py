@@ -1,4 +1,4 @@
-"""The repository keeps its promises: set-up files parse, the README documents every parameter."""
+"""The repository keeps its promises: set-up files parse, docs/parameters.md documents every parameter."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hybridlib.params import Params
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_readme_documents_every_parameter():
-    readme = (REPO / "README.md").read_text()
+def test_docs_document_every_parameter():
+    readme = (REPO / "docs" / "parameters.md").read_text()
     documented = set(re.findall(r"^\| `([a-z_]+)` \|", readme, flags=re.M))
     assert set(Params.__dataclass_fields__) <= documented, set(Params.__dataclass_fields__) - documented
 

@@ -48,7 +48,7 @@ def test_the_whole_section_keeps_the_conclusive_part_between_its_markers(tmp_pat
     readme = tmp_path / "README.md"
     readme.write_text(README)
     monkeypatch.setattr(report, "full_markdown", lambda: "FULL")
-    monkeypatch.setattr(report, "results_markdown", lambda params: "DEFAULT")
+    monkeypatch.setattr(report, "results_markdown", lambda params, **where: "DEFAULT")
     monkeypatch.setattr(report, "side_by_side_markdown", lambda: None)
     report.update_readme(Params(), readme)
     text = readme.read_text()

@@ -1,0 +1,54 @@
+"""The README and docs keep their promises: every `make X` they name is a Makefile target, and every
+relative link they hold resolves to a file of the repository (a moved or renamed file breaks a test,
+not a reader's click)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+#: `make target` in backticks or at the start of a line of a code block (prose says "make ru seen")
+MAKE = re.compile(r"(?:`|^)make ([a-z][a-z-]*)\b", flags=re.M)
+#: [text](target) with a relative target (no scheme, no pure anchor)
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def makefile_targets() -> set[str]:
+    text = (REPO / "Makefile").read_text()
+    return set(re.findall(r"^([a-z][a-z-]*):", text, flags=re.M))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_make_target_named_exists(page):
+    named = set(MAKE.findall(page.read_text()))
+    missing = named - makefile_targets()
+    assert not missing, f"{page.name} names make targets the Makefile lacks: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_relative_link_resolves(page):
+    broken = []
+    for target in LINK.findall(page.read_text()):
+        if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+            continue
+        path = target.split("#", 1)[0]
+        if not (page.parent / path).exists():
+            broken.append(target)
+    assert not broken, f"{page.name} links files that do not exist: {broken}"
+
+
+def test_the_readme_fits_two_minutes():
+    assert len((REPO / "README.md").read_text().splitlines()) <= 200
+
+
+def test_the_readme_answer_comes_first():
+    """The answer and the forest plot are on the first screen, before the commands."""
+    text = (REPO / "README.md").read_text()
+    answer, forest, commands = (
+        text.index(s) for s in ("<!-- answer:start", "forest_comparisons.png", "## Two")
+    )
+    assert answer < forest < commands
