@@ -34,7 +34,7 @@ _before = set(globals())
 run_dir = "runs/full"
 figures_dir = "runs/full/figures"
 seed = 0
-data_dir = None
+align_languages = None
 smallest_effect_map = 0.01
 smallest_effect_rank_distance = 1.0
 
@@ -55,7 +55,7 @@ seeds = list(study.seeds)
 print("seeds with result files:", seeds)
 for note in study.notes:
     print(note)
-coverage = st.source_coverage(P.data_dir)
+coverage = st.source_coverage(P.align_languages)
 print("languages each alignment source covers (TyDi, not English):", coverage)
 table, missing = st.study_table(
     study,

@@ -116,28 +116,22 @@ QUESTIONS: dict[str, str] = {
 
 
 # --------------------------------------------------------------------------------------------- coverage
-def tatoeba_languages(data_dir: str | Path | None = None) -> tuple[str, ...]:
-    """The TyDi languages (not English) that the Tatoeba folder holds a ``tatoeba.XXX-eng`` pair for:
-    read from the data, because that is what the tatoeba arm trained on (``hybridlib.train.inputs``
-    loads every TyDi language Tatoeba has)."""
-    from hybridlib.data.files import dataset_folder
-    from hybridlib.data.parallel import tatoeba_codes
-
-    codes = tatoeba_codes(dataset_folder(data_dir, "tatoeba", "tatoeba"))
-    return tuple(x for x in TYDI_NON_ENGLISH if x in codes)
-
-
 def source_coverage(
-    data_dir: str | Path | None = None, *, tatoeba: Sequence[str] | None = None
+    align_languages: Sequence[str] | None = None, *, tatoeba: Sequence[str] | None = None
 ) -> dict[str, tuple[str, ...]]:
-    """Source → the TyDi languages other than English its parallel text covers. English is in every
-    pair (the pivot), so it is neither covered nor uncovered: :func:`coverage_of` calls it ``pivot``.
-    ``tatoeba`` given: those languages (tests), else read from the data folder."""
+    """Source → the TyDi languages other than English its parallel text covers, as training reads it
+    (:func:`hybridlib.train.inputs.alignment_pairs`): XOR-TyDi holds its own seven languages; Tatoeba
+    and NTREX-128 are loaded in ``align_languages`` or, by default, every TyDi language but English, and
+    a missing language file stops training. So the coverage follows from the parameters, with no data
+    folder to read (``make results`` rebuilds from committed files alone). English is in every pair
+    (the pivot), so it is neither covered nor uncovered: :func:`coverage_of` calls it ``pivot``.
+    ``tatoeba`` given: those languages (tests)."""
     tydi = TYDI_NON_ENGLISH
-    tat = tuple(tatoeba) if tatoeba is not None else tatoeba_languages(data_dir)
+    requested = tuple(align_languages) if align_languages else tydi
+    tat = tuple(tatoeba) if tatoeba is not None else requested
     return {
-        "xor-tydi": tuple(x for x in tydi if x in XOR_TYDI_LANGUAGES),
-        "ntrex": tuple(x for x in tydi if x in NTREX_LANGUAGES),
+        "xor-tydi": tuple(x for x in tydi if x in XOR_TYDI_LANGUAGES and x in requested),
+        "ntrex": tuple(x for x in tydi if x in NTREX_LANGUAGES and x in requested),
         "tatoeba": tuple(x for x in tydi if x in tat),
     }
 

@@ -173,3 +173,16 @@ def test_coverage_reads_tatoeba_from_the_data_and_en_is_the_pivot():
         st.coverage_of("en", cov["ntrex"]) == "pivot"
         and st.coverage_of("id", cov["xor-tydi"]) == "not covered"
     )
+
+
+def test_coverage_follows_the_parameters_and_matches_the_data_training_reads(data_root):
+    """No data folder is read to rebuild the study (``make results`` uses committed files alone), so the
+    coverage it assumes must be what training loads: every requested language has its files."""
+    from hybridlib.data.loaders import available_languages
+
+    cov = st.source_coverage()
+    assert cov["xor-tydi"] == ("ar", "bn", "fi", "ko", "ru", "te")
+    assert cov["ntrex"] == cov["tatoeba"] == ("ar", "bn", "fi", "id", "ko", "ru", "sw", "te")
+    for source in ("ntrex", "tatoeba", "xor-tydi"):
+        assert set(cov[source]) <= set(available_languages(source, data_dir=data_root))
+    assert st.source_coverage(["bn", "sw"])["xor-tydi"] == ("bn",)
