@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 from pathlib import Path
 
@@ -239,7 +240,9 @@ def test_results_file_holds_the_readme_section_beside_the_run(tiny_run, tmp_path
         main(["--params", str(profile), "--results-file"])
         text = default_path.read_text()
         assert text.startswith(f"# Results · Run of `{profile}`") and "#### Table 1" in text
-        assert f"]({params.figures_dir}/tydi_map.png)" in text  # figures outside the run folder: absolute
+        # Figures outside the run folder: linked relative to the file, so the link survives a move of both.
+        rel = os.path.relpath(params.figures_dir, params.run_dir)
+        assert f"]({rel}/tydi_map.png)" in text and (Path(params.run_dir) / rel / "tydi_map.png").is_file()
     finally:
         default_path.unlink(missing_ok=True)  # the tiny run is shared by other tests: leave it as found
     assert (REPO / "README.md").read_text() == readme_before
