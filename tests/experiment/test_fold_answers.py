@@ -127,3 +127,35 @@ def test_09_answers_runs_under_papermill_on_the_committed_folds(tmp_path):
     assert (card.set_index("claim").loc["C9", verdicts.columns] == paper.NOT_TESTED).all()
     table1 = (out / "paper_table1.md").read_text()
     assert "paper: XLM-R" in table1 and "paper: LaBSE" in table1 and "ours: multilingual-e5-small" in table1
+
+
+def test_c10_reads_the_alignment_studys_alpha_equivalence_answers(tmp_path):
+    """C10 from the study's α rows: every equivalence test stable → supported; one change beyond the
+    margin → contradicted; an interval reaching the margin → not separable."""
+    import pandas as pd
+
+    def table(answers: list[str]) -> Path:
+        rows = [
+            {
+                "question": "alpha",
+                "test": "equivalence",
+                "arm": f"hybrid@alpha={a}",
+                "baseline": "hybrid",
+                "metric": "mo",
+                "diff": 0.001,
+                "ci_low": -0.004,
+                "ci_high": 0.006,
+                "margin": 0.01,
+                "answer": answer,
+            }
+            for a, answer in zip(("0.25", "0.75"), answers, strict=True)
+        ]
+        rows.append({**rows[0], "question": "dose", "test": "difference", "answer": "no"})
+        path = tmp_path / f"{'-'.join(answers)}.csv"
+        pd.DataFrame(rows).to_csv(path, index=False)
+        return path
+
+    assert paper.alpha_claim_verdict(table(["yes", "yes"]), smallest_effect_map=0.01)[0] == paper.SUPPORTED
+    assert paper.alpha_claim_verdict(table(["yes", "no"]), smallest_effect_map=0.01)[0] == paper.CONTRADICTED
+    verdict, why = paper.alpha_claim_verdict(table(["yes", "undetermined"]), smallest_effect_map=0.01)
+    assert verdict == paper.NOT_SEPARABLE and "hybrid@alpha=0.75 vs hybrid" in why
