@@ -6,8 +6,11 @@
 #
 # Each argument is "<params file>:<seeds>". A seed whose pipeline has nothing left to do finishes at
 # once (finished stages and trained models are reused), so the script resumes after an interruption.
-# What is committed is what .gitignore lets through: result JSON, per-query arrays, probe results,
-# tables, figures and run records (docs/provenance.md), never models or TREC runs.
+# After each seed, `python -m hybridlib.reproduce rebuild` (make results) regenerates every table,
+# answer and README part from the result files, and all of it is committed with the seed's files: what
+# .gitignore lets through of the run folders (result JSON, per-query arrays, probe results, tables,
+# figures, run records; never models or TREC runs), figures/, README.md and the generated docs pages.
+# Those paths are committed whole: do not leave unrelated edits in them while it runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-2}
@@ -26,17 +29,15 @@ commit() {  # commit the given paths, retrying while another git process holds t
 
 for spec in "$@"; do
   params=${spec%%:*}
-  run_dir=$(.venv/bin/python -c "from hybridlib.params import load_yaml; print(load_yaml('$params').run_dir)")
-  done_seeds=""
   for seed in ${spec#*:}; do
     echo "[$(date -u +%FT%TZ)] $params seed $seed: start"
     .venv/bin/python -m hybridlib.sweep seeds --params "$params" --seeds "$seed" --jobs "$JOBS"
-    done_seeds="$done_seeds $seed"
-    # The tables over every seed finished so far (the line above wrote them for this seed alone).
-    # shellcheck disable=SC2086
-    .venv/bin/python -m hybridlib.sweep seeds --params "$params" --seeds $done_seeds --tables-only
+    # make results: every table, answer, figure and README part again from the result files on disk
+    # (each fold's seeds found there), so what is committed is what a clone's `make results` rebuilds.
+    .venv/bin/python -m hybridlib.reproduce rebuild
     cpu=$(lscpu | sed -n 's/^Model name:\s*//p' | head -1)
-    commit "Conclusive experiment, $params seed $seed: its result files, the tables over seeds$done_seeds ($cpu, $(nproc) cores, $JOBS stages at a time)" "$run_dir"
+    commit "Conclusive experiment, $params seed $seed: its result files, then make results over every committed seed ($cpu, $(nproc) cores, $JOBS stages at a time)" \
+      runs/full runs/full-fold2 figures README.md docs/results.md docs/alignment-study.md
     echo "[$(date -u +%FT%TZ)] $params seed $seed: committed"
   done
 done
