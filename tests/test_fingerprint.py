@@ -97,11 +97,15 @@ def test_every_training_parameter_changes_the_training_folder(data_root, monkeyp
         "global_batch": "split",
     }
     for f in dataclasses.fields(Params):
-        if f.name in NOT_TRAINING:
+        if f.name in NOT_TRAINING or f.name == "probe_sentences":
             continue
         value = special.get(f.name, _changed(getattr(base, f.name)))
         changed = dataclasses.replace(base, **{f.name: value})
         assert training_digest(changed) != ref, f.name
+    # The probe's held-out NTREX lines are cut from NTREX's training text only.
+    assert training_digest(dataclasses.replace(base, probe_sentences=100)) == ref
+    ntrex = dataclasses.replace(base, align_data="ntrex")
+    assert training_digest(dataclasses.replace(ntrex, probe_sentences=100)) != training_digest(ntrex)
     for name in NOT_TRAINING - {"data_dir", "align_arm_weight"}:
         value = getattr(base, name)
         changed = dataclasses.replace(base, **{name: _changed(value) if value is not None else 3})
