@@ -75,3 +75,27 @@ for ds in datasets:
 rd = table2_rank_distance(results)
 write_table(rd, figures(P) / "table2_rank_distance", floatfmt=".1f")
 rd
+
+# %% [markdown]
+# ## What this shows
+
+# %%
+import pandas as pd
+
+lines = []
+macro = rd.xs("macro", axis=1, level="language") if not rd.empty else pd.DataFrame()
+for ds in macro.columns:
+    by_arm = pd.to_numeric(macro[ds], errors="coerce").dropna()
+    if by_arm.empty:
+        continue
+    best, worst = by_arm.idxmin(), by_arm.idxmax()
+    versus = (
+        f", {by_arm['zero-shot'] - by_arm[best]:+.1f} ranks below zero-shot ({by_arm['zero-shot']:.1f})"
+        if "zero-shot" in by_arm and best != "zero-shot"
+        else ""
+    )
+    lines.append(
+        f"{ds}: {best} has the lowest macro rank distance, {by_arm[best]:.1f}{versus}; the highest is "
+        f"{worst} ({by_arm[worst]:.1f}), over {len(by_arm)} arm(s) with a rank distance."
+    )
+print("\n".join(lines) or "No arm has a rank distance yet (no LAReQA result files), so nothing to compare.")

@@ -152,3 +152,24 @@ answers = research_answers(
 )
 write_text(figures(P) / "answers.md", answers)
 print(answers)
+
+# %% [markdown]
+# ## What this shows
+
+# %%
+from hybridlib.analysis.comparisons import COMPARISONS, RESEARCH_QUESTION
+
+lines = []
+for (ds, setting), column in t1.items():
+    by_arm = pd.to_numeric(column, errors="coerce").dropna().sort_values(ascending=False)
+    if by_arm.empty:
+        continue
+    lead = f", {by_arm.iloc[0] - by_arm.iloc[1]:+.3f} ahead of {by_arm.index[1]}" if len(by_arm) > 1 else ""
+    lines.append(f"- Table 1, {ds} {setting}: best {by_arm.index[0]} ({by_arm.iloc[0]:.3f} mAP){lead}.")
+# the research question's one-run answer: the verdict (bold) of its first comparison, as answers.md says it
+question = next(c for c in COMPARISONS if c.family == RESEARCH_QUESTION)
+said = [line for line in answers.splitlines() if f", {question.label}: " in line]
+lines += [
+    f"- Research question, one run (seed {P.seed}): {line.split('**')[1]}" for line in said if "**" in line
+] or [f"- Research question: '{question.label}' is not in this run's tables (an arm or TyDi QA is missing)."]
+print("\n".join(lines) if lines else "No arm has result files yet, so there is nothing to compare.")

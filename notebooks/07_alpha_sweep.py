@@ -66,3 +66,21 @@ table
 
 # %%
 sweep_plot(summary, title=f"hybrid: metrics against α (seeds {P.seeds})", path=figures(P) / "alpha_sweep.png")
+
+# %% [markdown]
+# ## What this shows
+
+# %%
+lines = []
+for metric in sorted(m for m in summary["metric"].unique() if m.endswith(" mul mAP")):
+    by_alpha = summary[summary["metric"] == metric].dropna(subset=["mean"]).set_index("alpha")["mean"]
+    if by_alpha.empty:
+        continue
+    best = by_alpha.idxmax()
+    seeds_seen = int(summary[summary["metric"] == metric]["n"].max())
+    lines.append(
+        f"{metric.replace(' mul mAP', '')}: α = {best:g} has the best Mul. mAP ({by_alpha[best]:.3f}, mean "
+        f"over {seeds_seen} seed(s)); over the {len(by_alpha)} α value(s) swept, Mul. mAP spans "
+        f"{by_alpha.min():.3f}–{by_alpha.max():.3f} (spread {by_alpha.max() - by_alpha.min():.3f})."
+    )
+print("\n".join(lines) or "No α has a LAReQA result yet (no Mul. mAP), so nothing to compare.")

@@ -125,3 +125,22 @@ if E.interactive:
 # %%
 if E.interactive:
     display(drilldown_panel(ex, arms=pair, n=E.n_questions))
+
+# %% [markdown]
+# ## What this shows
+
+# %%
+asked = ex.question(E.dataset, picked)
+lang, golds = asked["lang"], len(asked["gold"])
+lines = [
+    f"- {arm}: {int(h['gold'].sum())} of the {golds} gold(s) and {int((h['lang'] == lang).sum())} candidates "
+    f"in the question's language ({lang}) among its top {len(h)}."
+    for arm, h in hits.items()
+]
+if not differ.empty:
+    top = differ.iloc[0]
+    lines.append(
+        f"- Drill-down (X_Q = {E.drill_x_q}, X_C = {E.drill_x_c}): the largest AP difference, {pair[1]} − "
+        f"{pair[0]}, is {top['diff']:+.3f}, on question `{top['qid']}`."
+    )
+print(f"Question `{picked}` of {E.dataset}, multilingual pool:\n" + "\n".join(lines))

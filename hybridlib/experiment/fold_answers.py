@@ -196,6 +196,13 @@ def headline(state: FoldState, table: pd.DataFrame) -> str:
     ``table``, its :func:`answers_over_seeds`); without a complete seed, three sentences saying so."""
     planned = len(state.complete) + len(state.partial) + len(state.missing)
     rows = table[table["family"] == RESEARCH_QUESTION] if not table.empty else table
+    if rows.empty and state.complete:  # seeds there, but no TyDi QA or no research arm (a fold 2 alone)
+        return (
+            f"Fold 1 ({state.name}) has {len(state.complete)} of {planned} planned seeds with every arm's "
+            "result files, but none of the research question's comparisons (hybrid+align against "
+            "multilingual and hybrid on TyDi QA): it does not evaluate TyDi QA or lacks one of those arms, "
+            "so it cannot answer the question.\n"
+        )
     if rows.empty:
         return (
             f"Fold 1 ({state.name}), which answers the question, has no seed with every arm's result files "
@@ -295,6 +302,8 @@ def write_answers(ap: AnswersParams) -> dict[str, Any]:
     from hybridlib.analysis.tables import to_markdown, write_table
     from hybridlib.io import write_text
 
+    if not ap.folds:  # fold 1 answers the question: without it there is nothing to write
+        raise ParameterError("09_answers needs at least one fold: 'folds' lists no parameter file")
     figs = repo_path(ap.figures_dir)
     figs.mkdir(parents=True, exist_ok=True)
     folds = [load_yaml(repo_path(f)) for f in ap.folds]

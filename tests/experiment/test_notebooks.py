@@ -44,11 +44,15 @@ def test_notebook_pairs_are_in_sync_and_stripped(py):
 
 def test_every_declared_parameter_is_in_the_schema():
     from hybridlib.experiment.explore import ExploreParams
+    from hybridlib.experiment.fold_answers import AnswersParams
     from hybridlib.params import Params
 
     known = set(Params.__dataclass_fields__)
     # Notebooks outside the pipeline validate their own parameters (not experiment parameters).
-    own = {"08_explore": set(ExploreParams.__dataclass_fields__)}
+    own = {
+        "08_explore": set(ExploreParams.__dataclass_fields__),
+        "09_answers": set(AnswersParams.__dataclass_fields__),
+    }
     for py in NOTEBOOKS:
         assert set(declared_parameters(py.stem)) <= own.get(py.stem, known), py.name
 
@@ -355,3 +359,47 @@ def test_side_by_side_compares_each_setting_from_its_seed_runs(seeded_run, monke
     assert set(table["same answer"]) == {"yes"}
     summary = (root / "figures" / "answers_side_by_side.md").read_text()
     assert f"The answer is the same in {len(table)} of {len(table)} comparisons" in summary
+
+
+def test_09_answers_runs_under_papermill_on_the_tiny_run_as_its_only_fold(seeded_run, tmp_path):
+    """``09_answers`` at CI scale (issue 22: it runs under papermill in CI): the tiny run as the one fold,
+    planned with seeds 0, 1 and 2. Seed 0 has every arm, seed 1 two (:data:`SEED1_ARMS`), seed 2 none, so
+    the notebook must count seed 0, name seed 1 as incomplete and seed 2 as missing, write every output
+    from that one seed, and end with its "what this shows" summary."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+    import yaml
+
+    from hybridlib.analysis.paper import VERDICTS
+    from hybridlib.experiment.fold_answers import OUTPUTS
+    from hybridlib.experiment.folds import fold_name
+
+    params, _, _ = seeded_run
+    fold = tmp_path / "tiny-fold.yaml"
+    values = yaml.safe_load((REPO / "params" / "tiny.yaml").read_text())
+    values.update(run_dir=params.run_dir, figures_dir=params.figures_dir)
+    fold.write_text(yaml.safe_dump(values))
+    figs, executed = tmp_path / "answers", tmp_path / "09_answers.ipynb"
+    lists = yaml.safe_dump({"folds": [str(fold)], "planned_seeds": [0, 1, 2]})  # papermill -p reads no lists
+    proc = subprocess.run(
+        [sys.executable, "-m", "papermill", "notebooks/09_answers.ipynb", str(executed), "-k", "hybridlib",
+         "-y", lists, "-p", "figures_dir", str(figs)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert all((figs / name).stat().st_size > 0 for name in OUTPUTS)
+    status = (figs / "seeds_status.md").read_text()
+    assert f"fold 1 ({fold_name(params)}): seeds with every arm's result files: 0; " in status
+    assert "seed 1 lacks zero-shot" in status and "no result files: seeds 2" in status
+    answer = (figs / "answer.md").read_text()
+    assert answer.startswith("On TyDi QA, hybrid batches with the alignment objective")
+    assert "over 1 of 3 planned seeds of fold 1" in answer
+    card = pd.read_csv(figs / "claims_scorecard.csv")
+    assert list(card["claim"]) == [f"C{i}" for i in range(1, 11)]
+    assert set(card["fold 1: verdict"]) <= set(VERDICTS)
+    last = [c for c in nbformat.read(executed, as_version=4).cells if c.cell_type == "code"][-1]
+    shown = "".join(str(o.get("data", {}).get("text/markdown", "")) for o in last.outputs)
+    assert f"- Fold 1 ({fold_name(params)}): 1 complete seed(s); " in shown, shown
+    assert "- Claims scorecard, fold 1: " in shown
