@@ -216,6 +216,24 @@ def headline(state: FoldState, table: pd.DataFrame) -> str:
     all_, unseen, alone = (by_label.get(label) for label in labels)
     k, m = int(rows["n_seeds"].max()), int(rows["family_size"].max())
 
+    if k < 2:  # one seed: no seed variance, so no interval and no answer yet
+        diffs = [
+            f"{what} {r['diff']:+.4f}"
+            for what, r in (
+                ("against multilingual fine-tuning", all_),
+                ("on the unseen languages", unseen),
+                ("against hybrid batches alone", alone),
+            )
+            if r is not None
+        ]
+        return (
+            f"Fold 1 ({state.name}) has {k} of {planned} planned seeds so far, and an interval over seeds "
+            "needs at least two (three or more to hold its coverage: docs/statistics.md), so the question "
+            "is not answered yet. On that one seed, hybrid+align's TyDi QA mAP differs "
+            + "; ".join(diffs)
+            + ": one trained model per arm, with no training noise counted, so these are not answers.\n"
+        )
+
     def numbers(r: pd.Series) -> str:
         interval = (
             f", 95 % interval [{r['ci_low']:+.4f}, {r['ci_high']:+.4f}]" if np.isfinite(r["ci_low"]) else ""

@@ -159,3 +159,41 @@ def test_c10_reads_the_alignment_studys_alpha_equivalence_answers(tmp_path):
     assert paper.alpha_claim_verdict(table(["yes", "no"]), smallest_effect_map=0.01)[0] == paper.CONTRADICTED
     verdict, why = paper.alpha_claim_verdict(table(["yes", "undetermined"]), smallest_effect_map=0.01)
     assert verdict == paper.NOT_SEPARABLE and "hybrid@alpha=0.75 vs hybrid" in why
+
+
+def _research_rows(n_seeds: int, ci: tuple[float, float], answer: str, verdict: str) -> pd.DataFrame:
+    from hybridlib.analysis.comparisons import RESEARCH_QUESTION
+
+    rows = [
+        {
+            "comparison": c.label,
+            "family": RESEARCH_QUESTION,
+            "n_seeds": n_seeds,
+            "family_size": 3 if n_seeds > 1 else 0,
+            "diff": -0.006,
+            "ci_low": ci[0],
+            "ci_high": ci[1],
+            "answer": answer,
+            "verdict": verdict,
+            "mde": 0.004,
+        }
+        for c in COMPARISONS
+        if c.family == RESEARCH_QUESTION
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_the_headline_says_one_seed_answers_nothing_and_three_seeds_answer_in_plain_words():
+    from hybridlib.experiment.fold_answers import FoldState, headline
+    from hybridlib.params import Params
+
+    one = FoldState(Params(), "fold 1", complete=[0], partial={}, missing=[1, 2, 3, 4])
+    text = headline(one, _research_rows(1, (math.nan, math.nan), "undetermined", "undetermined"))
+    assert "1 of 5 planned seeds" in text and "not answered yet" in text and "-0.0060" in text
+    assert "Holm" not in text
+    three = FoldState(Params(), "fold 1", complete=[0, 1, 2], partial={}, missing=[3, 4])
+    text = headline(
+        three, _research_rows(3, (-0.009, -0.003), "no", "no — worse: the gain is at most -0.0030")
+    )
+    assert text.count("lowers mAP") == 3 and "3 of 5 planned seeds" in text
+    assert "[-0.0090, -0.0030]" in text and "Holm over the family's 3 comparisons" in text
