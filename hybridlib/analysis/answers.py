@@ -286,10 +286,18 @@ def seed_answers(comparisons: pd.DataFrame) -> str:
                 if np.isfinite(r.ci_low)
                 else f"no interval over {r.n_seeds} seed (the seed variance is unknown)"
             )
+            # One run's significance table holds only the pairs 06_compare tests (against multilingual
+            # and hybrid, and the research arm's): other comparisons have no per-seed permutation p.
+            p_values = str(r.p_values).split()
+            per_seed = (
+                f"; per-seed paired permutation p: {', '.join(p_values)}"
+                if p_values and not all(p == "nan" for p in p_values)
+                else ""
+            )
             lines.append(
                 f"- **{r.dataset}, {r.comparison}: {r.verdict}.** {r.arm} better in {r.n_favour_arm} of "
-                f"{r.n_seeds} seeds; {names.get(r.metric, r.metric)} difference {r.diff:+.4f}, {interval}; "
-                f"per-seed paired permutation p: {r.p_values.replace(' ', ', ')}."
+                f"{r.n_seeds} seeds; {names.get(r.metric, r.metric)} difference {r.diff:+.4f}, "
+                f"{interval}{per_seed}."
             )
     return "\n".join(lines) + "\n"
 

@@ -3,7 +3,8 @@
 ``precision: auto`` encodes and trains in bf16 on CPUs with native bf16; this is the check that licenses
 it: the embedded e5 scores a fixed TyDi QA pool (the first 50 questions per language, nine languages:
 450 questions against their 450 passages, per-language pools and the pool of all nine) in fp32 and in
-bf16, and every mAP agrees within 0.002. On a CPU without native bf16 the bf16 run is emulated (slow,
+bf16: each pool's macro mAP agrees within 0.002, and each language's mAP (50 questions, so one swapped
+rank moves it by up to 0.01) within 0.02. On a CPU without native bf16 the bf16 run is emulated (slow,
 never chosen by ``auto``) but must agree all the same.
 """
 
@@ -27,6 +28,7 @@ def test_bf16_and_fp32_give_the_same_map_on_a_fixed_pool(tmp_path, data_root):
         eval_sets=["tydiqa-goldp"],
         tydi_max_questions=50,
         eval_max_seq_length=128,
+        probe_sentences=0,  # the check is of the retrieval metrics
     )
     results = {}
     for precision in ("fp32", "bf16"):

@@ -105,7 +105,7 @@ def test_tiny_model_loads_by_the_paper_name_as_its_family(profile, paper_hub):
 #: :func:`test_tiny_model_loads_by_the_paper_name_as_its_family`), and the other arms' sampler paths run
 #: in the tiny pipeline already: they add kernels, nothing model-specific. ``checkpoint_every=1`` keeps
 #: the checkpoint path live. ``align_every=2``: with the default 4, two QA steps would run no alignment
-#: batch at all (the profiles leave it at the default).
+#: batch at all (the profiles leave it at the default). A bitext probe of 4 held-out lines per language.
 OVERRIDES = {
     "max_steps": "2",
     "eval_max_paragraphs": "1",
@@ -113,6 +113,7 @@ OVERRIDES = {
     "arms": "[hybrid+align]",
     "checkpoint_every": "1",
     "align_every": "2",
+    "probe_sentences": "4",
 }
 
 
