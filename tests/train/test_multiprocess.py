@@ -74,8 +74,9 @@ def test_each_process_trains_on_pure_batches_and_the_weights_agree(per_process):
 def test_exactly_one_model_is_saved_with_the_processes_in_its_summary(per_process):
     out, _ = per_process
     run = out / "run"
+    # the writer lock's file stays (an flock lock is released with its process, not by deleting it)
     assert sorted(p.name for p in run.iterdir()) == sorted(
-        ["checkpoints", "identity.json", "model", "params.json", "summary.json", "train_log.csv"]
+        [".lock", "checkpoints", "identity.json", "model", "params.json", "summary.json", "train_log.csv"]
     )
     summary = json.loads((run / "summary.json").read_text())
     assert (summary["processes"], summary["qa_steps"], summary["alignment_steps"]) == (2, 4, 2)
