@@ -16,8 +16,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from hybridlib.experiment.notebook_parameters import declared_values
 from hybridlib.experiment.search import Explorer, SearchError, language_mix, side_by_side
-from hybridlib.params import ParameterError, unknown_name_error
+from hybridlib.params import ParameterError
 
 MULTILINGUAL = "multilingual"  # the X_C choice meaning "the pool of all languages"
 
@@ -56,21 +57,7 @@ def _as_list(name: str, value: Any) -> list[str] | None:
 
 def parameters_from_notebook(namespace: Mapping[str, Any], before: Iterable[str]) -> ExploreParams:
     """Validate the names the parameters cell (and papermill) added to ``namespace`` since ``before``."""
-    import types
-
-    before = set(before)
-    values = {
-        k: v
-        for k, v in namespace.items()
-        if k not in before
-        and not k.startswith("_")
-        and not isinstance(v, types.ModuleType | types.FunctionType | type)
-    }
-    known = ExploreParams.__dataclass_fields__
-    for name in values:
-        if name not in known:
-            raise unknown_name_error(name, known)
-    v = dict(values)
+    v = declared_values(namespace, before, ExploreParams.__dataclass_fields__)
     for name in ("arms", "drill_arms"):
         if name in v:
             v[name] = _as_list(name, v[name])

@@ -22,7 +22,6 @@ The notebook's own parameters (:class:`AnswersParams`) are not experiment parame
 
 from __future__ import annotations
 
-import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +33,8 @@ from hybridlib.analysis.comparisons import COMPARISONS, FAMILIES, RESEARCH_QUEST
 from hybridlib.config import repo_path, seed_params
 from hybridlib.evaluation.results import collect_results
 from hybridlib.experiment.folds import FOLD_FILES, fold_name
-from hybridlib.params import ParameterError, Params, load_yaml, unknown_name_error
+from hybridlib.experiment.notebook_parameters import declared_values
+from hybridlib.params import ParameterError, Params, load_yaml
 
 #: The seeds each fold is planned with (``make full``'s FULL_SEEDS; issue "Honest answers": 5 per fold).
 PLANNED_SEEDS = [0, 1, 2, 3, 4]
@@ -66,19 +66,7 @@ class AnswersParams:
 def parameters_from_notebook(namespace: Mapping[str, Any], before: Iterable[str]) -> AnswersParams:
     """Validate the names the parameters cell (and papermill) added to ``namespace`` since ``before``:
     an unknown name or a value of the wrong kind stops the notebook with a message naming it."""
-    before = set(before)
-    values = {
-        k: v
-        for k, v in namespace.items()
-        if k not in before
-        and not k.startswith("_")
-        and not isinstance(v, types.ModuleType | types.FunctionType | type)
-    }
-    known = AnswersParams.__dataclass_fields__
-    for name in values:
-        if name not in known:
-            raise unknown_name_error(name, known)
-    v = dict(values)
+    v = declared_values(namespace, before, AnswersParams.__dataclass_fields__)
     if "folds" in v:
         folds = v["folds"]
         if isinstance(folds, str):
