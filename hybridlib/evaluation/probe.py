@@ -101,19 +101,19 @@ def run_probe(
 ) -> dict[str, Any]:
     """The probe's result for one model: ``encode(texts)`` embeds texts as unit rows (the symmetric
     query prefix, as the alignment objective trains them)."""
-    from hybridlib.data.parallel import load_ntrex
+    from hybridlib.data.parallel import load_ntrex, parallel_line
 
     pairs = load_ntrex(
         list(languages), data_dir=params.data_dir, part="probe", held_out=params.probe_sentences
     ).pairs
-    lines = pairs["pair_id"].str.rsplit("/", n=1).str[1].astype(int)
+    pairs = pairs.assign(line=parallel_line(pairs))
     # One English row per line, in line order; each language's translations in the same order.
-    order = sorted(set(lines))
-    en_text = pairs.assign(line=lines).drop_duplicates("line").set_index("line").loc[order, "tgt"]
+    order = sorted(set(pairs["line"]))
+    en_text = pairs.drop_duplicates("line").set_index("line").loc[order, "tgt"]
     english = encode(en_text.tolist())
     translations, ids, clusters, langs = {}, [], [], []
     for lang in languages:
-        rows = pairs[pairs["src_lang"] == lang].assign(line=lines).set_index("line")
+        rows = pairs[pairs["src_lang"] == lang].set_index("line")
         missing = sorted(set(order) - set(rows.index))
         if missing:
             raise ValueError(
