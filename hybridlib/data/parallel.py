@@ -180,13 +180,6 @@ NTREX_FILE_CODES = {
 }  # fmt: skip
 #: The English source every NTREX-128 reference translates.
 NTREX_SOURCE_FILE = "newstest2019-src.eng.txt"
-
-
-def parallel_line(pairs: pd.DataFrame) -> pd.Series:
-    """Each pair's line in its line-aligned files (``pair_id`` is ``<src>-<tgt>/<line>``)."""
-    return pairs["pair_id"].str.rsplit("/", n=1).str[1].astype(int)
-
-
 #: Parts of NTREX-128: ``train`` (every line before the held-out ones), ``probe`` (the last
 #: ``held_out`` lines: the bitext probe's, never trained on) and ``all``.
 NTREX_PARTS = ("train", "probe", "all")
@@ -226,7 +219,7 @@ def load_ntrex(
         n_lines = len(read_lines(english))
         if held_out >= n_lines:
             raise ValueError(f"held_out = {held_out} leaves no NTREX-128 line to train on ({n_lines} lines)")
-        line = parallel_line(pairs)
+        line = pairs["pair_id"].str.rsplit("/", n=1).str[1].astype(int)
         keep = line >= n_lines - held_out if part == "probe" else line < n_lines - held_out
         pairs = pairs[keep.to_numpy()].reset_index(drop=True)
     return ParallelSet("ntrex", pairs)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from hybridlib.config import run_root
 from hybridlib.data.languages import TYDI_NON_ENGLISH
@@ -92,6 +93,17 @@ def bitext_accuracy(
     return accuracy, per_line
 
 
+def _line_of(pairs: pd.DataFrame) -> pd.Series:
+    """Each NTREX-128 pair's line in its line-aligned files (``pair_id`` is ``<lang>-en/<line>``, as
+    :func:`hybridlib.data.parallel.load_ntrex` writes it and reads it for its held-out split).
+
+    Why a second reading of the same id here, not one shared helper in ``hybridlib.data.parallel``:
+    that module is part of every training folder's code fingerprint, and moving the reading there
+    would retrain every arm of the conclusive experiment for an edit that changes no model. Fold the
+    two into one when training code next changes for a reason of its own."""
+    return pairs["pair_id"].str.rsplit("/", n=1).str[1].astype(int)
+
+
 def run_probe(
     params: Params,
     encode: Any,
@@ -101,12 +113,12 @@ def run_probe(
 ) -> dict[str, Any]:
     """The probe's result for one model: ``encode(texts)`` embeds texts as unit rows (the symmetric
     query prefix, as the alignment objective trains them)."""
-    from hybridlib.data.parallel import load_ntrex, parallel_line
+    from hybridlib.data.parallel import load_ntrex
 
     pairs = load_ntrex(
         list(languages), data_dir=params.data_dir, part="probe", held_out=params.probe_sentences
     ).pairs
-    pairs = pairs.assign(line=parallel_line(pairs))
+    pairs = pairs.assign(line=_line_of(pairs))
     # One English row per line, in line order; each language's translations in the same order.
     order = sorted(set(pairs["line"]))
     en_text = pairs.drop_duplicates("line").set_index("line").loc[order, "tgt"]
