@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -200,6 +201,17 @@ def claim_verdicts(
     return pd.DataFrame(rows, columns=["claim", "verdict", "evidence"])
 
 
+def _alpha_evidence(row: Any) -> str:
+    """One α equivalence test as :func:`_evidence` writes a comparison (the same decimals, "no interval"
+    below two seeds), with its margin and answer."""
+    d = 2 if row.metric == "rank_distance" else 4
+    interval = f"[{row.ci_low:+.{d}f}, {row.ci_high:+.{d}f}]" if np.isfinite(row.ci_low) else "no interval"
+    return (
+        f"{row.arm} vs {row.baseline}, {row.metric}: {row.diff:+.{d}f} {interval} (n={int(row.n_seeds)}), "
+        f"margin ±{row.margin:g} ({row.answer})"
+    )
+
+
 def alpha_claim_verdict(study_table: Path, *, smallest_effect_map: float) -> tuple[str, str]:
     """C10's verdict and evidence from the alignment study's comparisons over seeds
     (``study_comparisons.csv``, written by ``notebooks/10_alignment_study``:
@@ -219,11 +231,7 @@ def alpha_claim_verdict(study_table: Path, *, smallest_effect_map: float) -> tup
         return NOT_TESTED, f"{study_table.name} holds no α comparison"
     parts = {"yes": SUPPORTED, "no": CONTRADICTED}
     verdicts = [parts.get(str(a), NOT_SEPARABLE) for a in alpha["answer"]]
-    evidence = [
-        f"{r.arm} vs {r.baseline}, {r.metric}: {r.diff:+.4g} [{r.ci_low:+.4g}, {r.ci_high:+.4g}], "
-        f"margin ±{r.margin:g} ({r.answer})"
-        for r in alpha.itertuples(index=False)
-    ]
+    evidence = [_alpha_evidence(r) for r in alpha.itertuples(index=False)]
     return combine(verdicts), "; ".join(evidence) + f" (smallest effect of mAP {smallest_effect_map:g})"
 
 

@@ -134,7 +134,7 @@ def test_c10_reads_the_alignment_studys_alpha_equivalence_answers(tmp_path):
     margin → contradicted; an interval reaching the margin → not separable."""
     import pandas as pd
 
-    def table(answers: list[str]) -> Path:
+    def table(answers: list[str], n_seeds: int = 3) -> Path:
         rows = [
             {
                 "question": "alpha",
@@ -142,16 +142,17 @@ def test_c10_reads_the_alignment_studys_alpha_equivalence_answers(tmp_path):
                 "arm": f"hybrid@alpha={a}",
                 "baseline": "hybrid",
                 "metric": "mo",
+                "n_seeds": n_seeds,
                 "diff": 0.001,
-                "ci_low": -0.004,
-                "ci_high": 0.006,
+                "ci_low": -0.004 if n_seeds > 1 else float("nan"),
+                "ci_high": 0.006 if n_seeds > 1 else float("nan"),
                 "margin": 0.01,
                 "answer": answer,
             }
             for a, answer in zip(("0.25", "0.75"), answers, strict=True)
         ]
         rows.append({**rows[0], "question": "dose", "test": "difference", "answer": "no"})
-        path = tmp_path / f"{'-'.join(answers)}.csv"
+        path = tmp_path / f"{'-'.join(answers)}-{n_seeds}.csv"
         pd.DataFrame(rows).to_csv(path, index=False)
         return path
 
@@ -159,6 +160,11 @@ def test_c10_reads_the_alignment_studys_alpha_equivalence_answers(tmp_path):
     assert paper.alpha_claim_verdict(table(["yes", "no"]), smallest_effect_map=0.01)[0] == paper.CONTRADICTED
     verdict, why = paper.alpha_claim_verdict(table(["yes", "undetermined"]), smallest_effect_map=0.01)
     assert verdict == paper.NOT_SEPARABLE and "hybrid@alpha=0.75 vs hybrid" in why
+    # Written as every other claim's evidence is: the same decimals, and no interval below two seeds.
+    assert "hybrid@alpha=0.25 vs hybrid, mo: +0.0010 [-0.0040, +0.0060] (n=3), margin ±0.01 (yes)" in why
+    one_seed = paper.alpha_claim_verdict(table(["undetermined"] * 2, n_seeds=1), smallest_effect_map=0.01)
+    assert one_seed[0] == paper.NOT_SEPARABLE
+    assert "mo: +0.0010 no interval (n=1)" in one_seed[1] and "nan" not in one_seed[1]
 
 
 def _research_rows(n_seeds: int, ci: tuple[float, float], answer: str, verdict: str) -> pd.DataFrame:
