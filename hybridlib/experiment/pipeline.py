@@ -38,7 +38,7 @@ from hybridlib.config import (
     run_root,
 )
 from hybridlib.experiment.run_records import is_complete, keep_complete_run
-from hybridlib.experiment.stages import KERNEL, NOTEBOOKS, Stage, build_stages
+from hybridlib.experiment.stages import KERNEL, NOTEBOOKS, Stage, build_stages, result_reading_stages
 from hybridlib.experiment.stamps import stage_fingerprint, stamp_of
 from hybridlib.io import write_json
 from hybridlib.lock import FolderBusy, FolderNotWritable, check_writable, writer_lock
@@ -65,6 +65,26 @@ def run(
         check_writable(run_root(params), "run folder")
         check_writable(repo_path(params.figures_dir), "figures folder")
         return _run(params, force=force, only=only, jobs=jobs)
+
+
+def rerun_result_readers(params: Params) -> list[str]:
+    """Run the result-reading stages of ``params``' run (:func:`hybridlib.experiment.stages.
+    result_reading_stages`: language bias, Table 1, significance and TyDi tables) again from its result
+    files as they are, without stamps: no dataset is hashed or read, nothing is trained or encoded, and
+    no other stage runs. ``make results`` runs them for every committed seed, so each seed's own tables
+    come from the committed files too. Holds the run folder's writer lock (:mod:`hybridlib.lock`).
+    Returns the stage ids run.
+
+    The loss curves of ``06_compare`` read the training logs, which only the machine that trained keeps:
+    elsewhere the notebook skips them, and the committed figure stays as it is."""
+    with writer_lock(run_root(params), "run folder"):
+        nb_dir = run_root(params) / "notebooks"
+        nb_dir.mkdir(parents=True, exist_ok=True)
+        ran = []
+        for stage in result_reading_stages(params):
+            _execute_stage(stage, nb_dir)
+            ran.append(stage.id)
+    return ran
 
 
 def _stamp_matches(stamp_file: Path, stamp: str) -> bool:

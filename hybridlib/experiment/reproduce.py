@@ -42,6 +42,18 @@ from hybridlib.params import Params, load_yaml
 #: rebuild gives the same files whether or not an earlier rebuild left that table behind. The one list
 #: the rebuild and its CI test read.
 ANSWER_NOTEBOOKS = ("notebooks/10_alignment_study.ipynb", "notebooks/09_answers.ipynb")
+#: The committed outputs that :func:`rebuild` does not make again, because they are not made from result
+#: files: each run's training-loss curves (the training logs stay on the machine that trained), its pair
+#: counts (``02_pairs`` reads the datasets), and the budget pilot's table and figure (``make pilot``,
+#: whose per-step results are not committed: docs/provenance.md). Everything else in the figures folders
+#: is remade from the result files; the CI test deletes it first to show that.
+NOT_REBUILT = (
+    "loss_curves.png",
+    "pair_counts.png",
+    "pilot_validation.csv",
+    "pilot_validation.png",
+    "table_pilot.md",
+)
 #: Where :func:`rebuild` writes the executed copies of :data:`ANSWER_NOTEBOOKS` (ignored by git: an
 #: executed notebook records run times, so it is not a reproducible output).
 EXECUTED_NOTEBOOKS = "runs/reproduce"
@@ -120,6 +132,21 @@ def rebuild_commands(root: Path = REPO_ROOT) -> list[list[str]]:
             )  # fmt: skip
     commands.append([py, "-m", "hybridlib.report"])
     return commands
+
+
+def remove_rebuilt_outputs(root: Path) -> list[Path]:
+    """Delete, in the checkout at ``root``, every file that :func:`rebuild` writes into the figures
+    folders (``figures/`` and each run's and seed run's ``figures/``, all but :data:`NOT_REBUILT`) and
+    each run's ``seeds_long.csv``: what a rebuild must then make from the result files alone. Returns the
+    files deleted. For a copy of the repository (the CI test), never the checkout an experiment runs in."""
+    folders = [root / "figures", *root.glob("runs/*/figures"), *root.glob("runs/*/seed*/figures")]
+    files = [
+        f for d in folders if d.is_dir() for f in d.iterdir() if f.is_file() and f.name not in NOT_REBUILT
+    ]
+    files += list(root.glob("runs/*/seeds_long.csv"))
+    for f in files:
+        f.unlink()
+    return files
 
 
 def checkout_env(root: Path) -> dict[str, str]:

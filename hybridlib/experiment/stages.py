@@ -85,23 +85,28 @@ def build_stages(params: Params) -> list[Stage]:
                 model=params.model if arm == "zero-shot" else None,
             )
         )
+    return stages + result_reading_stages(params, deps=evaluations)
+
+
+def result_reading_stages(params: Params, deps: list[str] | None = None) -> list[Stage]:
+    """The stages that read only the run's result files and write its tables and figures: language
+    bias, then Table 1, significance and TyDi tables. Built without hashing a dataset or a training
+    identity, so ``make results`` can run them again where only the committed files are
+    (:func:`hybridlib.experiment.pipeline.rerun_result_readers`)."""
     lareqa = [ds for ds in params.eval_sets if not ds.startswith("tydiqa")]
-    stages.append(
+    return [
         Stage(
             "05_language_bias",
             "05_language_bias",
             _inject("05_language_bias", params),
             [figures_dir(params) / f"heatmaps_{set_label(ds)}.png" for ds in lareqa],
-            deps=evaluations,
-        )
-    )
-    stages.append(
+            deps=list(deps or []),
+        ),
         Stage(
             "06_compare",
             "06_compare",
             _inject("06_compare", params),
             [figures_dir(params) / "table1_map.md", figures_dir(params) / "table_significance.md"],
-            deps=evaluations,
-        )
-    )
-    return stages
+            deps=list(deps or []),
+        ),
+    ]

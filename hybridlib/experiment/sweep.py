@@ -222,7 +222,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--tables-only",
         action="store_true",
-        help="run nothing: rebuild the tables and answers from the seed runs' result files as they are",
+        help="train and encode nothing: rebuild each seed run's tables and figures (its result-reading "
+        "stages), then the tables and answers over seeds, from the result files as they are",
     )
     ns = parser.parse_args(argv)
     if ns.what == "folds":
@@ -252,6 +253,11 @@ def _seed_tables(ns: argparse.Namespace, params: Params, overrides: dict[str, An
     from hybridlib.io import write_text
 
     if ns.tables_only:
+        from hybridlib.experiment.pipeline import rerun_result_readers
+
+        # Each seed's own tables and figures first, from its result files (what make results rebuilds).
+        for seed in ns.seeds:
+            rerun_result_readers(seed_params(params, seed))
         long = long_from_files(params, ns.seeds)
     else:
         long = seed_runs(REPO_ROOT / ns.params, ns.seeds, jobs=ns.jobs, **overrides)
