@@ -37,6 +37,7 @@ from hybridlib.config import (
     repo_path,
     run_root,
 )
+from hybridlib.evaluation.results import result_path
 from hybridlib.experiment.run_records import is_complete, keep_complete_run
 from hybridlib.experiment.stages import KERNEL, NOTEBOOKS, Stage, build_stages, result_reading_stages
 from hybridlib.experiment.stamps import stage_fingerprint, stamp_of
@@ -73,15 +74,25 @@ def rerun_result_readers(params: Params) -> list[str]:
     files as they are, without stamps: no dataset is hashed or read, nothing is trained or encoded, and
     no other stage runs. ``make results`` runs them for every committed seed, so each seed's own tables
     come from the committed files too. Holds the run folder's writer lock (:mod:`hybridlib.lock`).
-    Returns the stage ids run.
+    Returns the stage ids run (none when no arm has result files).
+
+    They read the arms of ``params.arms`` that have every result file, as the run that wrote them did: a
+    seed run with fewer arms (``--set arms=[…]``) is rebuilt with those arms, not failed on the others.
 
     The loss curves of ``06_compare`` read the training logs, which only the machine that trained keeps:
     elsewhere the notebook skips them, and the committed figure stays as it is."""
     with writer_lock(run_root(params), "run folder"):
         nb_dir = run_root(params) / "notebooks"
         nb_dir.mkdir(parents=True, exist_ok=True)
+
+        def evaluated_fully(arm: str) -> bool:
+            return all(result_path(params, arm, ds).is_file() for ds in params.eval_sets)
+
+        evaluated = [arm for arm in params.arms if evaluated_fully(arm)]
+        if not evaluated:
+            return []
         ran = []
-        for stage in result_reading_stages(params):
+        for stage in result_reading_stages(params.replace(arms=evaluated)):
             _execute_stage(stage, nb_dir)
             ran.append(stage.id)
     return ran
