@@ -154,13 +154,19 @@ def combine(verdicts: list[str]) -> str:
     return SUPPORTED if all(v == SUPPORTED for v in tested) else NOT_SEPARABLE
 
 
+def _difference(diff: float, ci_low: float, ci_high: float, n_seeds: int, *, ranks: bool) -> str:
+    """A difference, its interval ("no interval" below two seeds) and its seeds, as every piece of
+    scorecard evidence writes them (rank distances to 2 decimals, mAP to 4)."""
+    d = 2 if ranks else 4
+    interval = f"[{ci_low:+.{d}f}, {ci_high:+.{d}f}]" if np.isfinite(ci_low) else "no interval"
+    return f"{diff:+.{d}f} {interval} (n={int(n_seeds)})"
+
+
 def _evidence(row: pd.Series, dataset_label: bool) -> str:
-    d = 2 if "rank distance" in str(row["metric"]) else 4
-    interval = (
-        f"[{row['ci_low']:+.{d}f}, {row['ci_high']:+.{d}f}]" if np.isfinite(row["ci_low"]) else "no interval"
-    )
     where = f"{row['dataset']}, " if dataset_label else ""
-    return f"{where}{row['comparison']}: {row['diff']:+.{d}f} {interval} (n={int(row['n_seeds'])})"
+    ranks = "rank distance" in str(row["metric"])
+    shown = _difference(row["diff"], row["ci_low"], row["ci_high"], row["n_seeds"], ranks=ranks)
+    return f"{where}{row['comparison']}: {shown}"
 
 
 def claim_verdicts(
@@ -202,14 +208,10 @@ def claim_verdicts(
 
 
 def _alpha_evidence(row: Any) -> str:
-    """One α equivalence test as :func:`_evidence` writes a comparison (the same decimals, "no interval"
-    below two seeds), with its margin and answer."""
-    d = 2 if row.metric == "rank_distance" else 4
-    interval = f"[{row.ci_low:+.{d}f}, {row.ci_high:+.{d}f}]" if np.isfinite(row.ci_low) else "no interval"
-    return (
-        f"{row.arm} vs {row.baseline}, {row.metric}: {row.diff:+.{d}f} {interval} (n={int(row.n_seeds)}), "
-        f"margin ±{row.margin:g} ({row.answer})"
-    )
+    """One α equivalence test written as every comparison is (:func:`_difference`), with its margin and
+    answer."""
+    shown = _difference(row.diff, row.ci_low, row.ci_high, row.n_seeds, ranks=row.metric == "rank_distance")
+    return f"{row.arm} vs {row.baseline}, {row.metric}: {shown}, margin ±{row.margin:g} ({row.answer})"
 
 
 def alpha_claim_verdict(study_table: Path, *, smallest_effect_map: float) -> tuple[str, str]:
