@@ -1,6 +1,7 @@
-"""The README and docs keep their promises: every `make X` they name is a Makefile target, and every
-relative link they hold resolves to a file of the repository (a moved or renamed file breaks a test,
-not a reader's click)."""
+"""The README and docs keep their promises: every `make X` they name is a Makefile target, every
+relative link they hold resolves to a file of the repository, and every `#anchor` of a link into a
+Markdown page names one of its headings (a moved or renamed file or heading breaks a test, not a
+reader's click)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,36 @@ PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 MAKE = re.compile(r"(?:`|^)make ([a-z][a-z-]*)\b", flags=re.M)
 #: [text](target) with a relative target (no scheme, no pure anchor)
 LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+#: a Markdown heading line (outside code fences)
+HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
+
+
+def heading_anchors(page: Path) -> set[str]:
+    """The anchors GitHub gives ``page``'s headings: lower case, every character that is not a letter,
+    digit, space, ``-`` or ``_`` dropped, spaces made ``-``; a repeated anchor gets ``-1``, ``-2``, …"""
+    anchors: set[str] = set()
+    fenced = False
+    for line in page.read_text().splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            continue
+        match = None if fenced else HEADING.match(line)
+        if match:
+            base = re.sub(r"[^\w\- ]", "", match.group(1).lower()).replace(" ", "-")
+            anchor, n = base, 0
+            while anchor in anchors:
+                n += 1
+                anchor = f"{base}-{n}"
+            anchors.add(anchor)
+    return anchors
+
+
+def test_heading_anchors_follow_github(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# Make `results`: twice!\n```\n# not a heading\n```\n## Make results\n## Make results\n")
+    assert heading_anchors(page) == {"make-results-twice", "make-results", "make-results-1"}
 
 
 def makefile_targets() -> set[str]:
@@ -39,6 +70,19 @@ def test_every_relative_link_resolves(page):
         if not (page.parent / path).exists():
             broken.append(target)
     assert not broken, f"{page.name} links files that do not exist: {broken}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_anchor_names_a_heading(page):
+    broken = []
+    for target in LINK.findall(page.read_text()):
+        if re.match(r"^[a-z]+:", target) or "#" not in target:
+            continue
+        path, anchor = target.split("#", 1)
+        linked = (page.parent / path) if path else page
+        if linked.suffix == ".md" and anchor not in heading_anchors(linked):
+            broken.append(target)
+    assert not broken, f"{page.name} links headings that do not exist: {broken}"
 
 
 def test_the_readme_fits_two_minutes():
