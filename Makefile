@@ -12,7 +12,7 @@ KERNEL := hybridlib
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run lab test test-all lint bench seeds full results check-results gradcache pilot alpha-sweep gpu lock sync-notebooks clean-runs help
+.PHONY: setup run lab test test-all lint bench time-tests seeds full results check-results gradcache pilot alpha-sweep gpu lock sync-notebooks clean-runs help
 
 ## List every target with its description (the `## ...` line above it).
 help:
@@ -62,6 +62,10 @@ lint: $(STAMP)
 ## Speed benchmarks (ratios measured side by side).
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+## Time `make test-all` here and record it in bench/results/<date>-test-all.json (the README quotes the newest).
+time-tests: $(STAMP)
+	$(BIN)/python -m bench.test_time
 
 # Not part of `make run` (each takes several times its 30 minutes).
 ## Every arm with seeds 0, 1, 2, then mean ± std over seeds (long).

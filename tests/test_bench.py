@@ -191,3 +191,53 @@ def test_readme_table_reads_every_row_from_the_results(quick_results, tmp_path):
     readme.write_text(f"before\n{START}\nold\n{END}\nafter\n")
     update_readme(table, readme)
     assert readme.read_text() == f"before\n{START}\n{table}\n{END}\nafter\n"
+
+
+# ---------------------------------------------------------------- make time-tests (bench.test_time)
+
+
+def test_a_passing_command_is_recorded_with_its_machine(tmp_path):
+    from bench.test_time import time_command
+
+    path = time_command(f"{sys.executable} -c pass", tmp_path)
+    assert path is not None and path.name.endswith("-test-all.json") and path.parent == tmp_path
+    record = json.loads(path.read_text())
+    assert record["wall_seconds"] >= 0
+    assert record["command"].endswith("-c pass")
+    assert record["cores"] >= 1 and record["machine"] and record["git"]
+    assert record["load_avg_1m_start"] >= 0 and record["load_avg_1m_end"] >= 0
+
+
+def test_a_failing_command_records_nothing(tmp_path):
+    from bench.test_time import main
+
+    assert main(["--command", f"{sys.executable} -c 'raise SystemExit(3)'", "--out-dir", str(tmp_path)]) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def _record(folder: Path, date: str, minutes: float, load: float) -> None:
+    record = {
+        "command": "make test-all",
+        "wall_seconds": minutes * 60,
+        "date": f"{date}T10:00:00+00:00",
+        "machine": "Some CPU, 2 cores, 24 GB RAM, Python 3.11.7",
+        "cpu_flags": ["avx2"],
+        "cores": 2,
+        "load_avg_1m_start": load,
+        "load_avg_1m_end": load,
+        "git": "abc1234",
+    }
+    (folder / f"{date}-test-all.json").write_text(json.dumps(record))
+
+
+def test_the_readme_quotes_the_newest_test_time(tmp_path):
+    from hybridlib.experiment.report import test_time_line
+
+    assert "no file of the repository records its time" in test_time_line(tmp_path)
+    _record(tmp_path, "2026-12-01", 20.0, 0.1)
+    _record(tmp_path, "2026-12-06", 15.5, 0.2)
+    line = test_time_line(tmp_path)
+    assert "15.5 min" in line and "2026-12-06-test-all.json" in line and "Some CPU" in line
+    assert "busy" not in line
+    _record(tmp_path, "2026-12-07", 30.0, 1.8)
+    assert "busy when it started (load average 1.8 on 2 cores)" in test_time_line(tmp_path)

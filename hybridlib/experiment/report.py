@@ -5,7 +5,7 @@ wrote (``figures/*.md``, ``<run_dir>/pipeline.json`` and the stages' stamps); th
 into place. ``python -m hybridlib.report`` rewrites them from those files:
 
 * README.md: the answer (``figures/answer.md``, :data:`ANSWER_START`) and the commands' times
-  (:data:`TIMES_START`, :func:`hybridlib.experiment.fold_answers.command_times`);
+  (:data:`TIMES_START`, :func:`command_times`);
 * docs/results.md: the conclusive experiment's tables and figures (:data:`FULL_START`, from
   ``09_answers``' outputs), then the default run's results while its result files exist.
 
@@ -383,6 +383,9 @@ def main(argv: list[str] | None = None) -> None:
 
 #: The benchmark run whose row 8 (the last whole ``make run``) the README quotes for ``make run``'s time.
 BENCH_RUN = "bench/results/2026-12-01-full.json"
+#: ``bench/results/<date>`` + this: ``make time-tests``' record of how long ``make test-all`` took
+#: (:mod:`bench.test_time`); the README quotes the newest.
+TEST_TIME_SUFFIX = "-test-all.json"
 
 
 # --------------------------------------------------------------------------- 09_answers' outputs
@@ -392,10 +395,38 @@ def _rel(path: Path, base: Path) -> str:
     return os.path.relpath(path, base)
 
 
-def command_times(folds: list[Params] | None = None, *, bench: Path | None = None) -> str:
+def test_time_line(records: Path | None = None) -> str:
+    """The README's line on ``make test-all``: the newest ``make time-tests`` record in ``records``
+    (default ``bench/results``), with its machine and, when the machine was busy at the start, that
+    caveat; a line saying none exists yet otherwise."""
+    folder = records or REPO_ROOT / "bench" / "results"
+    files = sorted(folder.glob(f"*{TEST_TIME_SUFFIX}"))
+    if not files:
+        return (
+            "- `make test-all`: no file of the repository records its time yet; `make time-tests` runs it "
+            "and records one."
+        )
+    record = json.loads(files[-1].read_text())
+    busy = record["load_avg_1m_start"] > record["cores"] / 2
+    caveat = (
+        f"; the machine was busy when it started (load average {record['load_avg_1m_start']} on "
+        f"{record['cores']} cores), so the suite alone takes less"
+        if busy
+        else ""
+    )
+    return (
+        f"- `make test-all`: {record['wall_seconds'] / 60:.1f} min with `.venv` already set up, on "
+        f"{record['machine']}, at {record['git']} (`{_rel(files[-1], REPO_ROOT)}`){caveat}."
+    )
+
+
+def command_times(
+    folds: list[Params] | None = None, *, bench: Path | None = None, test_records: Path | None = None
+) -> str:
     """How long the commands take on this project's 2-core machines, every number read from a file: the
-    last whole ``make run`` as the committed benchmark run recorded it (row 8), and each fold's seed runs
-    from their ``complete_run.json`` (with the number of arms each ran)."""
+    last whole ``make run`` as the committed benchmark run recorded it (row 8), ``make test-all`` as
+    ``make time-tests`` last recorded it (:func:`test_time_line`), and each fold's seed runs from their
+    ``complete_run.json`` (with the number of arms each ran)."""
     from hybridlib.experiment.folds import FOLD_FILES
 
     folds = folds if folds is not None else [load_yaml(REPO_ROOT / f) for f in FOLD_FILES]
@@ -408,6 +439,7 @@ def command_times(folds: list[Params] | None = None, *, bench: Path | None = Non
                 f"- `make run`: {run['wall_seconds'] / 60:.1f} min for its last whole run, {run['jobs']} "
                 f"stage at a time, on {run['machine']} (`{bench.relative_to(REPO_ROOT)}`, row 8)."
             )
+    lines.append(test_time_line(test_records))
     for i, p in enumerate(folds, 1):
         seeds = [0, *sorted(int(d.name[4:]) for d in run_root(p).glob("seed*") if d.name[4:].isdigit())]
         runs = [r for s in seeds if (r := last_complete_run(seed_params(p, s))) is not None]
