@@ -12,10 +12,20 @@ from hybridlib.config import COMPLETE_RUN_REPORT, PIPELINE_REPORT, run_root
 from hybridlib.io import write_json
 from hybridlib.params import Params
 
+#: The stages that only read the datasets and take seconds. A seed's run folder made earlier by a run of
+#: the same data code finds them up to date while every training and evaluation runs again: that is
+#: still a whole run's time, and counting it as one keeps an older run's ``complete_run.json`` from
+#: outliving the run that replaced its results.
+DATA_STAGES = frozenset({"01_data", "02_pairs"})
+
 
 def is_complete(report: dict[str, Any]) -> bool:
-    """Whether a pipeline report is of an invocation that ran every stage (a whole run)."""
-    return bool(report["stages"]) and all(s.get("status") == "ran" for s in report["stages"].values())
+    """Whether a pipeline report is of a whole run: an invocation that ran every stage, the data stages
+    (:data:`DATA_STAGES`) excepted, which may have been up to date."""
+    stages = report["stages"]
+    return any(s.get("status") == "ran" for s in stages.values()) and all(
+        s.get("status") == "ran" for sid, s in stages.items() if sid not in DATA_STAGES
+    )
 
 
 def keep_complete_run(root: Path) -> None:

@@ -115,6 +115,22 @@ def test_the_wall_time_of_a_whole_run_outlives_invocations_that_ran_nothing(tmp_
     assert run_records.last_complete_run(params) == whole
 
 
+def test_a_whole_run_may_find_the_data_stages_up_to_date():
+    """A seed run again in its old folder: the data stages (seconds) are up to date, every training and
+    evaluation ran. That is a whole run, so its record replaces the older run's ``complete_run.json``."""
+    from hybridlib.experiment.run_records import DATA_STAGES, is_complete
+    from hybridlib.experiment.stages import build_stages
+    from hybridlib.params import Params
+
+    assert DATA_STAGES < {s.id for s in build_stages(Params())}  # the pipeline's own stage ids
+    ran, kept = {"status": "ran", "seconds": 1.0}, {"status": "up to date"}
+    rerun = {sid: kept for sid in DATA_STAGES} | {"03_train-hybrid": ran, "04_evaluate-hybrid": ran}
+    assert is_complete({"stages": rerun})
+    assert not is_complete({"stages": rerun | {"04_evaluate-hybrid": kept}})
+    assert not is_complete({"stages": {sid: kept for sid in DATA_STAGES}})
+    assert not is_complete({"stages": {}})
+
+
 def _flaky_papermill(failures: list[Exception]):
     """A stand-in for ``papermill.execute_notebook`` that raises ``failures`` in turn, then writes the
     output notebook; it counts its calls."""
