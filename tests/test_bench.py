@@ -231,13 +231,13 @@ def _record(folder: Path, date: str, minutes: float, load: float) -> None:
 
 
 def test_the_readme_quotes_the_newest_test_time(tmp_path):
-    from hybridlib.experiment.report import test_time_line
+    from hybridlib.experiment.report import suite_time_line
 
-    assert "no file of the repository records its time" in test_time_line(tmp_path)
+    assert "no file of the repository records its time" in suite_time_line(tmp_path)
     _record(tmp_path, "2026-12-01", 20.0, 0.1)
     _record(tmp_path, "2026-12-06", 15.5, 0.2)
-    line = test_time_line(tmp_path)
+    line = suite_time_line(tmp_path)
     assert "15.5 min" in line and "2026-12-06-test-all.json" in line and "Some CPU" in line
     assert "busy" not in line
     _record(tmp_path, "2026-12-07", 30.0, 1.8)
-    assert "busy when it started (load average 1.8 on 2 cores)" in test_time_line(tmp_path)
+    assert "busy when it started (load average 1.8 on 2 cores)" in suite_time_line(tmp_path)

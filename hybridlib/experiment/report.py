@@ -395,7 +395,7 @@ def _rel(path: Path, base: Path) -> str:
     return os.path.relpath(path, base)
 
 
-def test_time_line(records: Path | None = None) -> str:
+def suite_time_line(records: Path | None = None) -> str:
     """The README's line on ``make test-all``: the newest ``make time-tests`` record in ``records``
     (default ``bench/results``), with its machine and, when the machine was busy at the start, that
     caveat; a line saying none exists yet otherwise."""
@@ -425,7 +425,7 @@ def command_times(
 ) -> str:
     """How long the commands take on this project's 2-core machines, every number read from a file: the
     last whole ``make run`` as the committed benchmark run recorded it (row 8), ``make test-all`` as
-    ``make time-tests`` last recorded it (:func:`test_time_line`), and each fold's seed runs from their
+    ``make time-tests`` last recorded it (:func:`suite_time_line`), and each fold's seed runs from their
     ``complete_run.json`` (with the number of arms each ran)."""
     from hybridlib.experiment.folds import FOLD_FILES
 
@@ -439,7 +439,7 @@ def command_times(
                 f"- `make run`: {run['wall_seconds'] / 60:.1f} min for its last whole run, {run['jobs']} "
                 f"stage at a time, on {run['machine']} (`{bench.relative_to(REPO_ROOT)}`, row 8)."
             )
-    lines.append(test_time_line(test_records))
+    lines.append(suite_time_line(test_records))
     for i, p in enumerate(folds, 1):
         seeds = [0, *sorted(int(d.name[4:]) for d in run_root(p).glob("seed*") if d.name[4:].isdigit())]
         runs = [r for s in seeds if (r := last_complete_run(seed_params(p, s))) is not None]
