@@ -109,7 +109,8 @@ class FoldState:
                 + "; ".join(f"seed {s} lacks {', '.join(arms)}" for s, arms in self.partial.items())
             )
         if self.missing:
-            parts.append(f"no result files: seeds {', '.join(map(str, self.missing))}")
+            seeds = "seeds" if len(self.missing) > 1 else "seed"
+            parts.append(f"no result files: {seeds} {', '.join(map(str, self.missing))}")
         return "; ".join(parts)
 
 

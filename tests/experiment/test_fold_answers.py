@@ -203,3 +203,13 @@ def test_the_headline_says_one_seed_answers_nothing_and_three_seeds_answer_in_pl
     )
     assert text.count("lowers mAP") == 3 and "3 of 5 planned seeds" in text
     assert "[-0.0090, -0.0030]" in text and "Holm over the family's 3 comparisons" in text
+
+
+def test_the_seeds_status_names_one_missing_seed_in_the_singular():
+    from hybridlib.experiment.fold_answers import FoldState
+    from hybridlib.params import Params
+
+    four = FoldState(Params(), "fold 2", complete=[0, 1, 2, 3], partial={}, missing=[4])
+    assert four.status() == "seeds with every arm's result files: 0, 1, 2, 3; no result files: seed 4"
+    two = FoldState(Params(), "fold 2", complete=[0, 1, 2], partial={}, missing=[3, 4])
+    assert two.status().endswith("no result files: seeds 3, 4")
