@@ -392,7 +392,7 @@ def test_09_answers_runs_under_papermill_on_the_tiny_run_as_its_only_fold(seeded
     assert all((figs / name).stat().st_size > 0 for name in OUTPUTS)
     status = (figs / "seeds_status.md").read_text()
     assert f"fold 1 ({fold_name(params)}): seeds with every arm's result files: 0; " in status
-    assert "seed 1 lacks zero-shot" in status and "no result files: seeds 2" in status
+    assert "seed 1 lacks zero-shot" in status and "no result files: seed 2." in status
     answer = (figs / "answer.md").read_text()
     # One complete seed: no interval over seeds, so no answer yet, and the answer says so.
     assert answer.startswith("Fold 1 (") and "has 1 of 3 planned seeds so far" in answer
