@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench.common import cpu_flags, git_revision, usable_cores
 from hybridlib.config import REPO_ROOT
-from hybridlib.experiment.report import TEST_TIME_SUFFIX
+from hybridlib.experiment.report import BENCH_RESULTS, TEST_TIME_SUFFIX
 from hybridlib.io import write_json
 from hybridlib.provenance import machine_description
 
@@ -34,9 +34,7 @@ DEFAULT_COMMAND = "make test-all"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m bench.test_time", description=__doc__.split("\n\n")[0])
     ap.add_argument("--command", default=DEFAULT_COMMAND, help=f"what to time (default: {DEFAULT_COMMAND})")
-    ap.add_argument(
-        "--out-dir", type=Path, default=REPO_ROOT / "bench" / "results", help="where the record is written"
-    )
+    ap.add_argument("--out-dir", type=Path, default=BENCH_RESULTS, help="where the record is written")
     return ap.parse_args(argv)
 
 

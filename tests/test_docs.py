@@ -60,27 +60,30 @@ def test_every_make_target_named_exists(page):
     assert not missing, f"{page.name} names make targets the Makefile lacks: {sorted(missing)}"
 
 
+def relative_links(page: Path) -> list[tuple[str, str, str]]:
+    """``(target, path, anchor)`` of every link of ``page`` that has no scheme (``path`` empty for an
+    anchor into the page itself, ``anchor`` empty when there is none)."""
+    links = []
+    for target in LINK.findall(page.read_text()):
+        if not re.match(r"^[a-z]+:", target):
+            path, _, anchor = target.partition("#")
+            links.append((target, path, anchor))
+    return links
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_every_relative_link_resolves(page):
-    broken = []
-    for target in LINK.findall(page.read_text()):
-        if re.match(r"^[a-z]+:", target) or target.startswith("#"):
-            continue
-        path = target.split("#", 1)[0]
-        if not (page.parent / path).exists():
-            broken.append(target)
+    links = relative_links(page)
+    broken = [target for target, path, _ in links if path and not (page.parent / path).exists()]
     assert not broken, f"{page.name} links files that do not exist: {broken}"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_every_anchor_names_a_heading(page):
     broken = []
-    for target in LINK.findall(page.read_text()):
-        if re.match(r"^[a-z]+:", target) or "#" not in target:
-            continue
-        path, anchor = target.split("#", 1)
+    for target, path, anchor in relative_links(page):
         linked = (page.parent / path) if path else page
-        if linked.suffix == ".md" and anchor not in heading_anchors(linked):
+        if anchor and linked.suffix == ".md" and anchor not in heading_anchors(linked):
             broken.append(target)
     assert not broken, f"{page.name} links headings that do not exist: {broken}"
 

@@ -383,7 +383,9 @@ def main(argv: list[str] | None = None) -> None:
 
 #: The benchmark run whose row 8 (the last whole ``make run``) the README quotes for ``make run``'s time.
 BENCH_RUN = "bench/results/2026-12-01-full.json"
-#: ``bench/results/<date>`` + this: ``make time-tests``' record of how long ``make test-all`` took
+#: Where ``make bench`` and ``make time-tests`` keep the runs worth quoting.
+BENCH_RESULTS = REPO_ROOT / "bench" / "results"
+#: ``BENCH_RESULTS/<date>`` + this: ``make time-tests``' record of how long ``make test-all`` took
 #: (:mod:`bench.test_time`); the README quotes the newest.
 TEST_TIME_SUFFIX = "-test-all.json"
 
@@ -399,7 +401,7 @@ def suite_time_line(records: Path | None = None) -> str:
     """The README's line on ``make test-all``: the newest ``make time-tests`` record in ``records``
     (default ``bench/results``), with its machine and, when the machine was busy at the start, that
     caveat; a line saying none exists yet otherwise."""
-    folder = records or REPO_ROOT / "bench" / "results"
+    folder = records or BENCH_RESULTS
     files = sorted(folder.glob(f"*{TEST_TIME_SUFFIX}"))
     if not files:
         return (
