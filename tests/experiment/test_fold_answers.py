@@ -189,7 +189,7 @@ def _research_rows(n_seeds: int, ci: tuple[float, float], answer: str, verdict: 
     return pd.DataFrame(rows)
 
 
-def test_the_headline_says_one_seed_answers_nothing_and_three_seeds_answer_in_plain_words():
+def test_the_headline_says_one_seed_answers_nothing_two_are_provisional_and_three_answer_in_plain_words():
     from hybridlib.experiment.fold_answers import FoldState, headline
     from hybridlib.params import Params
 
@@ -203,6 +203,10 @@ def test_the_headline_says_one_seed_answers_nothing_and_three_seeds_answer_in_pl
     )
     assert text.count("lowers mAP") == 3 and "3 of 5 planned seeds" in text
     assert "[-0.0090, -0.0030]" in text and "Holm over the family's 3 comparisons" in text
+    assert "provisional" not in text
+    two = FoldState(Params(), "fold 1", complete=[0, 1], partial={}, missing=[2, 3, 4])
+    text = headline(two, _research_rows(2, (-0.02, 0.008), "undetermined", "undetermined"))
+    assert "2 of 5 planned seeds" in text and "provisional until a third seed" in text
 
 
 def test_the_seeds_status_names_one_missing_seed_in_the_singular():
