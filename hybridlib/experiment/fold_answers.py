@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from hybridlib.analysis.comparisons import COMPARISONS, FAMILIES, RESEARCH_QUESTION
+from hybridlib.analysis.study import TWO_SEEDS
 from hybridlib.config import repo_path, seed_params
 from hybridlib.evaluation.results import collect_results
 from hybridlib.experiment.folds import FOLD_FILES, fold_name
@@ -247,10 +248,7 @@ def headline(state: FoldState, table: pd.DataFrame) -> str:
             f"{FAMILIES[RESEARCH_QUESTION].split(' (')[0]})."
         )
     if k == 2:  # an interval exists, but its coverage is shown by simulation only from 3 seeds
-        sentences.append(
-            "With 2 seeds these intervals cover less than their stated 95 % (docs/statistics.md: use at "
-            "least 3), so the answers are provisional until a third seed is committed."
-        )
+        sentences.append(TWO_SEEDS)
     return " ".join(sentences) + "\n"
 
 
@@ -360,9 +358,12 @@ def write_answers(ap: AnswersParams) -> dict[str, Any]:
     write_text(figs / "claims_scorecard.csv", card.to_csv(index=False))
     verdicts = card[["claim", "paper's claim", *[c for c in card.columns if c.endswith(": verdict")]]]
     evidence = card[["claim", *[c for c in card.columns if c.endswith(": evidence")]]]
+    two_seeds = [f"fold {i}" for i, s in enumerate(states, 1) if len(s.complete) == 2]
+    caveat = f"\n\n{' and '.join(two_seeds)}: {TWO_SEEDS}" if two_seeds else ""
     write_text(
         figs / "claims_scorecard.md",
         to_markdown(verdicts, ".4f")
+        + caveat
         + "\n\nEvidence (difference arm − baseline, 95 % interval, seeds):\n\n"
         + to_markdown(evidence, ".4f")
         + "\n",

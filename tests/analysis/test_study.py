@@ -154,6 +154,19 @@ def test_a_run_missing_arms_lists_what_it_cannot_compute(tmp_path):
     assert "## Not computed" in text and "no interval over 1 seed" in text
 
 
+def test_answers_over_two_seeds_say_they_are_provisional(answered, tmp_path):
+    _, three, missing = answered
+    assert st.TWO_SEEDS not in st.study_answers(three, missing, None, seeds=[0, 1, 2])
+    assert st.TWO_SEEDS not in st.what_this_shows(three, missing, None, seeds=[0, 1, 2])
+    root = tmp_path / "run"
+    write_seed(root, 0, list(st.STUDY_ARMS))
+    write_seed(root / "seed1", 1, [a for a in st.STUDY_ARMS if a != "zero-shot"])
+    table, _ = st.study_table(st.load_study(root), st.study_comparisons(COVERAGE))
+    assert set(table["n_seeds"]) == {2}
+    assert st.TWO_SEEDS in st.study_answers(table, [], None, seeds=[0, 1])
+    assert st.TWO_SEEDS in st.what_this_shows(table, [], None, seeds=[0, 1])
+
+
 def test_fill_docs_replaces_only_between_the_markers(tmp_path):
     doc = tmp_path / "doc.md"
     doc.write_text(f"head\n{st.DOCS_START}\nold\n{st.DOCS_END}\ntail\n")
