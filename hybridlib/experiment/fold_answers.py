@@ -309,6 +309,7 @@ def write_answers(ap: AnswersParams) -> dict[str, Any]:
     from hybridlib.analysis.answers import seed_answers
     from hybridlib.analysis.forest import forest_plot
     from hybridlib.analysis.paper import alpha_claim_verdict, scorecard
+    from hybridlib.analysis.study_finding import study_finding
     from hybridlib.analysis.tables import to_markdown, write_table
     from hybridlib.io import write_text
 
@@ -323,7 +324,14 @@ def write_answers(ap: AnswersParams) -> dict[str, Any]:
         tables[s.name], per_seed[s.name], longs[s.name] = answers_over_seeds(s)
     labels = {s.name: f"fold {i}: {s.name}" for i, s in enumerate(states, 1)}
     first = states[0]
-    write_text(figs / "answer.md", headline(first, tables[first.name]))
+    # the answer, then why: the alignment study's finding, when 10_alignment_study has written its table
+    study_csv = repo_path(first.params.figures_dir) / STUDY_TABLE
+    why = (
+        "\n" + study_finding(pd.read_csv(study_csv), smallest_effect=first.params.smallest_effect_map)
+        if study_csv.is_file()
+        else ""
+    )
+    write_text(figs / "answer.md", headline(first, tables[first.name]) + why)
     status = "\n".join(f"- fold {i} ({s.name}): {s.status()}." for i, s in enumerate(states, 1))
     write_text(figs / "seeds_status.md", status + "\n")
 
@@ -346,7 +354,7 @@ def write_answers(ap: AnswersParams) -> dict[str, Any]:
     write_table(paper2, figs / "paper_table2", floatfmt=".1f")
 
     alpha = alpha_claim_verdict(
-        repo_path(first.params.figures_dir) / STUDY_TABLE,
+        study_csv,
         smallest_effect_map=first.params.smallest_effect_map,
     )
     card = scorecard(

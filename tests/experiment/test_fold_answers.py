@@ -127,6 +127,9 @@ def test_09_answers_runs_under_papermill_on_the_committed_folds(tmp_path):
     assert list(card["claim"]) == [f"C{i}" for i in range(1, 11)] and verdicts.shape[1] == 2
     assert set(verdicts.to_numpy().ravel()) <= set(paper.VERDICTS)
     assert (card.set_index("claim").loc["C9", verdicts.columns] == paper.NOT_TESTED).all()
+    # the answer, then why: the alignment study's finding, read from fold 1's committed study table
+    study_table = REPO / "runs" / "full" / "figures" / "study_comparisons.csv"
+    assert ("Why (the alignment study" in (out / "answer.md").read_text()) == study_table.is_file()
     # verdicts resting on exactly two seeds carry the caveat that their intervals under-cover
     status = (out / "seeds_status.md").read_text().splitlines()
     done = [re.search(r"every arm's result files: ([^;]*)", line).group(1).split(", ") for line in status]
