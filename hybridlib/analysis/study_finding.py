@@ -3,13 +3,13 @@
 (:func:`hybridlib.analysis.study.study_table`, written by ``notebooks/10_alignment_study`` as
 ``study_comparisons.csv``).
 
-Four of the study's questions explain the research answer, one sentence each: the dose (every λ against
+Four of the study's questions explain the research answer, one clause each: the dose (every λ against
 λ = 0), the coverage (each alignment source on the languages it covers), the probe (did the languages
 align more?) and the decomposition (each objective against zero-shot e5). The fifth, α, tests one of the
 paper's claims and is scored with the others (claim C10 of the scorecard), not here.
 
 Each comparison is named by its answer in the family's terms (Holm over the whole study, the smallest
-effect of interest): "raises", "lowers" (a Holm-significant loss), "no gain of δ or more" (the interval
+effect of interest): "raises", "lowers" (a Holm-significant loss), "no gain ≥ δ" (the interval
 rules out a gain of the smallest effect of interest δ, but not a loss), or "undetermined". Below two
 seeds no interval exists: the sentences then give the differences only and say they are not answers.
 """
@@ -72,7 +72,7 @@ def _tally(words: list[str]) -> str:
 
 
 def study_finding(table: pd.DataFrame, *, smallest_effect: float) -> str:
-    """The finding: one paragraph of at most five sentences, every number read from ``table`` (the
+    """The finding: one paragraph, a lead-in and up to four clauses, every number read from ``table`` (the
     study's comparisons, one row per comparison with ``question, arm, metric, languages, comparison,
     n_seeds, family_size, diff, answer, verdict``). An empty table gives a sentence saying so."""
     if table.empty:
