@@ -241,3 +241,10 @@ def test_the_readme_quotes_the_newest_test_time(tmp_path):
     assert "busy" not in line
     _record(tmp_path, "2026-12-07", 30.0, 1.8)
     assert "busy when it started (load average 1.8 on 2 cores)" in suite_time_line(tmp_path)
+
+
+def test_a_folds_seed_times_read_as_one_run_or_a_range():
+    from hybridlib.experiment.report import seed_time_span
+
+    assert seed_time_span([140.54]) == "140.5 min for its one recorded whole run"
+    assert seed_time_span([43.5, 42.8, 56.8]) == "42.8–56.8 min each over 3 recorded whole runs"

@@ -450,10 +450,16 @@ def command_times(
             arms = sorted({len(r.get("params", {}).get("arms", [])) for r in runs})
             lines.append(
                 f"- one seed of fold {i} (`make full`, {'/'.join(map(str, arms))} arms): "
-                f"{min(minutes):.1f}–{max(minutes):.1f} min each over {len(runs)} recorded whole runs "
-                f"(`{run_root(p).relative_to(REPO_ROOT)}/**/complete_run.json`)."
+                f"{seed_time_span(minutes)} (`{run_root(p).relative_to(REPO_ROOT)}/**/complete_run.json`)."
             )
     return "\n".join(lines)
+
+
+def seed_time_span(minutes: list[float]) -> str:
+    """The wall times of a fold's recorded whole seed runs: one run's time, or the range over several."""
+    if len(minutes) == 1:
+        return f"{minutes[0]:.1f} min for its one recorded whole run"
+    return f"{min(minutes):.1f}–{max(minutes):.1f} min each over {len(minutes)} recorded whole runs"
 
 
 def readme_answer(figures: Path | None = None) -> str | None:
