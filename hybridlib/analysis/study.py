@@ -674,7 +674,9 @@ def _interval(r: Mapping[str, Any], d: int = 4) -> str:
     return f"{r['diff']:+.{d}f} [{r['ci_low']:+.{d}f}, {r['ci_high']:+.{d}f}]"
 
 
-def _row(table: pd.DataFrame, question: str, arm: str, label_part: str = "") -> dict[str, Any] | None:
+def comparison_row(
+    table: pd.DataFrame, question: str, arm: str, label_part: str = ""
+) -> dict[str, Any] | None:
     """The one row of ``question`` whose arm is ``arm`` and whose label holds ``label_part``."""
     if table.empty:
         return None
@@ -693,8 +695,8 @@ def dose_table(long: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     for lam, arm in LAMBDA_ARMS.items():
         all_, unseen = seed_values(long, arm, "tydi mAP"), seed_values(long, arm, "tydi mAP unseen")
         d_all, d_unseen = (
-            _row(table, "dose", arm, "all languages"),
-            _row(table, "dose", arm, "unseen languages"),
+            comparison_row(table, "dose", arm, "all languages"),
+            comparison_row(table, "dose", arm, "unseen languages"),
         )
         rows.append(
             {
@@ -724,7 +726,7 @@ def decomposition_table(long: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame
     }
     rows = []
     for arm, what in trains.items():
-        r = _row(table, "decomposition", arm) if arm != ZERO_SHOT else None
+        r = comparison_row(table, "decomposition", arm) if arm != ZERO_SHOT else None
         rows.append(
             {
                 "arm": arm,

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from hybridlib.analysis.study import DECOMPOSITION_ARMS, LAMBDA_ARMS, SOURCE_ARMS, TWO_SEEDS
+from hybridlib.analysis.study import DECOMPOSITION_ARMS, LAMBDA_ARMS, SOURCE_ARMS, TWO_SEEDS, comparison_row
 
 #: Source key → the name the finding prints.
 SOURCE_NAMES: dict[str, str] = {"xor-tydi": "XOR-TyDi", "ntrex": "NTREX-128", "tatoeba": "Tatoeba"}
@@ -51,21 +51,6 @@ def _difference(row: Mapping[str, Any], smallest_effect: float) -> str:
     return f"{row['diff']:+.4f} ({answer_word(row, smallest_effect)})"
 
 
-def _pick(
-    table: pd.DataFrame, question: str, arm: str, *, metric: str | None = None
-) -> dict[str, Any] | None:
-    """The comparison of ``question`` for ``arm`` over all languages (dose, probe, decomposition) or,
-    for coverage, over the languages its source covers; None when the study did not compute it."""
-    rows = table[(table["question"] == question) & (table["arm"] == arm)]
-    if metric is not None:
-        rows = rows[rows["metric"] == metric]
-    if question == "coverage":
-        rows = rows[~rows["comparison"].str.contains("not covered", regex=False)]
-    else:
-        rows = rows[rows["languages"] == "all"]
-    return rows.iloc[0].to_dict() if len(rows) else None
-
-
 def _tally(words: list[str]) -> str:
     counts = pd.Series(words).value_counts()
     return ", ".join(f"{n} {word}" for word, n in counts.items())
@@ -83,7 +68,11 @@ def study_finding(table: pd.DataFrame, *, smallest_effect: float) -> str:
         + (f", Holm over its {m} comparisons" if m else "; without an interval these are not answers")
         + "; docs/alignment-study.md):"
     ]
-    dose = [(lam, r) for lam, arm in LAMBDA_ARMS.items() if lam and (r := _pick(table, "dose", arm))]
+    dose = [
+        (lam, r)
+        for lam, arm in LAMBDA_ARMS.items()
+        if lam and (r := comparison_row(table, "dose", arm, "all languages"))
+    ]
     if dose:
         diffs = [r["diff"] for _, r in dose]
         words = [answer_word(r, smallest_effect) for _, r in dose]
@@ -92,20 +81,24 @@ def study_finding(table: pd.DataFrame, *, smallest_effect: float) -> str:
             f"{max(diffs):+.4f} over λ = {', '.join(f'{lam:g}' for lam, _ in dose)}"
             + (f" ({_tally(words)});" if k >= 2 else ";")
         )
-    coverage = [(s, r) for s, arm in SOURCE_ARMS.items() if (r := _pick(table, "coverage", arm))]
+    coverage = [
+        (s, r)
+        for s, arm in SOURCE_ARMS.items()
+        if (r := comparison_row(table, "coverage", arm, "languages covered"))
+    ]
     if coverage:
         sentences.append(
             "on the TyDi languages its parallel text covers, alignment with "
             + ", ".join(f"{SOURCE_NAMES.get(s, s)} {_difference(r, smallest_effect)}" for s, r in coverage)
             + ";"
         )
-    probe = _pick(table, "probe", "hybrid+align", metric="correct")
+    probe = comparison_row(table, "probe", "hybrid+align", "probe accuracy@1")
     if probe:
         sentences.append(
             f"on held-out translations, hybrid+align's bitext accuracy@1 against hybrid's is "
             f"{_difference(probe, smallest_effect)};"
         )
-    parts = [(a, r) for a in DECOMPOSITION_ARMS if (r := _pick(table, "decomposition", a))]
+    parts = [(a, r) for a in DECOMPOSITION_ARMS if (r := comparison_row(table, "decomposition", a))]
     if parts:
         sentences.append(
             "against zero-shot e5, TyDi mAP changes by "
