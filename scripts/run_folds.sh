@@ -37,7 +37,7 @@ for spec in "$@"; do
     .venv/bin/python -m hybridlib.reproduce rebuild
     cpu=$(lscpu | sed -n 's/^Model name:\s*//p' | head -1)
     commit "Conclusive experiment, $params seed $seed: its result files, then make results over every committed seed ($cpu, $(nproc) cores, $JOBS stages at a time)" \
-      runs/full runs/full-fold2 figures README.md docs/results.md docs/alignment-study.md
+      runs/full runs/full-fold2 figures README.md docs/results.md docs/alignment-study.md docs/reproducing.md
     echo "[$(date -u +%FT%TZ)] $params seed $seed: committed"
   done
 done
