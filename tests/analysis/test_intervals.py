@@ -5,6 +5,7 @@ known."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from hybridlib.analysis.intervals import (
     seed_t_interval,
     two_level_percentile,
 )
+from hybridlib.config import REPO_ROOT
 
 
 def test_the_new_interval_covers_95_percent_at_3_and_5_seeds_whatever_the_seed_noise():
@@ -61,6 +63,20 @@ def test_the_degrees_of_freedom_keep_the_exact_coverage_where_welch_satterthwait
         coverage = [exact_coverage(k, r) for r in ratios]
         assert 0.935 <= min(coverage) and max(coverage) <= 0.96, (k, min(coverage), max(coverage))
     assert min(exact_coverage(3, r, exponent=2.0) for r in ratios) < 0.925
+
+
+def test_the_exact_coverage_table_in_the_docs_is_computed():
+    """docs/statistics.md quotes the exact coverage range per number of seeds for γ = 1.2 and for
+    Welch–Satterthwaite's γ = 2: each range is what :func:`exact_coverage` gives over the stated grid."""
+    text = (REPO_ROOT / "docs" / "statistics.md").read_text()
+    rows = re.findall(r"^\| (\d) \| (0\.\d{3})–(0\.\d{3}) \| (0\.\d{3})–(0\.\d{3}) \|$", text, re.M)
+    assert [int(r[0]) for r in rows] == [2, 3, 4, 5], "the exact coverage table is missing from the docs"
+    ratios = np.logspace(-3, 3, 31)  # "31 ratios ... from 10⁻³ to 10³" in the docs
+    for k, *quoted in rows:
+        ours = [exact_coverage(int(k), r) for r in ratios]
+        welch = [exact_coverage(int(k), r, exponent=2.0) for r in ratios]
+        computed = [min(ours), max(ours), min(welch), max(welch)]
+        assert [f"{c:.3f}" for c in computed] == quoted, (k, computed)
 
 
 def test_constant_differences_per_seed_give_the_t_test_over_seeds():
