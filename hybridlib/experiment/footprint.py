@@ -4,8 +4,11 @@ keep all committed result files under 80 MB"), measured from the files rather th
 :func:`committed_sizes` measures, per fold, the run folder's files that git tracks or would track (the
 ``.gitignore`` rules decide: never models or TREC runs, only seed 0's heatmaps), split into the result
 files the tables read and the figures and tables made from them; :func:`sizes_markdown` is the table
-``python -m hybridlib.report`` writes into docs/reproducing.md between :data:`SIZES_START` and
-:data:`SIZES_END`. ``tests/experiment/test_committed_size.py`` holds the total to :data:`LIMIT_BYTES`.
+``python -m hybridlib.experiment.footprint`` writes into docs/reproducing.md between :data:`SIZES_START`
+and :data:`SIZES_END`, the last step of ``make results`` (:func:`hybridlib.experiment.reproduce.rebuild`),
+after every figure is drawn again. Nothing in the package imports this module: it sits above
+``reproduce`` and ``fold_answers``, which the pipeline's modules reach.
+``tests/experiment/test_committed_size.py`` holds the total to :data:`LIMIT_BYTES`.
 """
 
 from __future__ import annotations
@@ -142,3 +145,11 @@ def update_sizes_doc(root: Path = REPO_ROOT, doc: Path | None = None) -> Path:
         SIZES_END,
         sizes_markdown(committed_sizes(root)),
     )
+
+
+def main() -> None:
+    print(f"updated the committed run files' sizes in {update_sizes_doc()}")
+
+
+if __name__ == "__main__":
+    main()

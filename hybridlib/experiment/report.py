@@ -1,5 +1,4 @@
-"""Write the generated parts of README.md, docs/results.md and docs/reproducing.md (between their
-markers).
+"""Write the generated parts of README.md and docs/results.md (between their markers).
 
 Every number comes from files the pipeline, ``make seeds``, ``make alpha-sweep`` and ``09_answers``
 wrote (``figures/*.md``, ``<run_dir>/pipeline.json`` and the stages' stamps); this module only copies them
@@ -9,8 +8,6 @@ into place. ``python -m hybridlib.report`` rewrites them from those files:
   (:data:`TIMES_START`, :func:`command_times`);
 * docs/results.md: the conclusive experiment's tables and figures (:data:`FULL_START`, from
   ``09_answers``' outputs), then the default run's results while its result files exist.
-* docs/reproducing.md: the committed run files' sizes (:mod:`hybridlib.experiment.footprint`),
-  written with the README's answer.
 
 Other profiles keep their figures in their own run folder and must not overwrite the README's; the same
 section goes to ``<run_dir>/RESULTS.md`` for them (``--results-file``, :func:`write_results_file`). The
@@ -37,7 +34,6 @@ from hybridlib.config import (
     seed_params,
 )
 from hybridlib.evaluation.results import precision_sentence
-from hybridlib.experiment.footprint import update_sizes_doc
 from hybridlib.experiment.run_records import last_complete_run
 from hybridlib.experiment.side_by_side import results_markdown as side_by_side_markdown
 from hybridlib.experiment.stamps import stage_seconds
@@ -363,7 +359,6 @@ def main(argv: list[str] | None = None) -> None:
     answer = update_readme_answer() if ns.results_file is None else None
     if answer is not None:
         print(f"updated the answer and the commands' times in {answer}")
-        print(f"updated the committed files' sizes in {update_sizes_doc()}")
     if not (run_root(params) / PIPELINE_REPORT).is_file():
         full = (
             update_readme_full()

@@ -4,7 +4,8 @@
 * :func:`rebuild` regenerates the tables, answers and README parts of the conclusive experiment from the
   result files committed in each fold's seed runs, with no training and no encoding: each fold's
   ``sweep seeds --tables-only`` over the seeds it finds (:func:`found_seeds`), ``sweep folds``, the
-  notebooks of :data:`ANSWER_NOTEBOOKS` that exist, then ``report``. Each step is a subprocess with the
+  notebooks of :data:`ANSWER_NOTEBOOKS` that exist, ``report``, then ``footprint`` (the committed
+  files' sizes, measured last: after every figure is drawn again). Each step is a subprocess with the
   checkout it rebuilds as working folder and first on ``PYTHONPATH``, so that a copy of the repository
   (the CI test, ``tests/experiment/test_results_rebuild.py``) rebuilds with its own code and files.
 * :func:`check` compares the numbers of a re-run (the run folders as they are now, in the working tree)
@@ -131,6 +132,7 @@ def rebuild_commands(root: Path = REPO_ROOT) -> list[list[str]]:
                  notebook, executed]
             )  # fmt: skip
     commands.append([py, "-m", "hybridlib.report"])
+    commands.append([py, "-m", "hybridlib.experiment.footprint"])
     return commands
 
 
