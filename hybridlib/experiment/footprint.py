@@ -19,7 +19,7 @@ from pathlib import Path
 
 from hybridlib.config import REPO_ROOT, run_root
 from hybridlib.experiment.fold_answers import PLANNED_SEEDS
-from hybridlib.experiment.folds import FOLD_FILES
+from hybridlib.experiment.folds import FOLD_FILES, SEEDS_LONG
 from hybridlib.experiment.reproduce import found_seeds, rebased
 from hybridlib.io import replace_between_markers
 from hybridlib.params import load_yaml
@@ -41,8 +41,8 @@ class FoldSize:
     seeds: list[int]
     evaluations: int  # ``results/<arm>/`` folders over the seeds: one per arm and seed
     results_bytes: int  # ``results/``: each evaluation's JSON and per-query arrays
-    other_result_bytes: int  # the bitext probe's files, run records, the long seeds table
-    figure_bytes: int  # every ``figures/`` folder: tables and figures made from the result files
+    other_result_bytes: int  # the bitext probe's files, run records
+    figure_bytes: int  # every ``figures/`` folder and the long seeds table: made from the result files
 
     @property
     def result_bytes(self) -> int:
@@ -67,7 +67,9 @@ def kept_files(folder: Path, root: Path = REPO_ROOT) -> list[Path]:
 
 
 def fold_size(run_dir: Path, seeds: list[int], root: Path = REPO_ROOT) -> FoldSize:
-    """Measure the kept files of the run folder ``run_dir`` (seed 0 in it, seed N in ``seed<N>/``)."""
+    """Measure the kept files of the run folder ``run_dir`` (seed 0 in it, seed N in ``seed<N>/``).
+    A ``seed<N>/`` folder not in ``seeds`` is left out (a seed still running); files in ``run_dir``
+    itself always count, seed 0's among them."""
     results = other = figures = 0
     evaluations: set[Path] = set()
     seed_folders = {f"seed{s}" for s in seeds}
@@ -76,7 +78,7 @@ def fold_size(run_dir: Path, seeds: list[int], root: Path = REPO_ROOT) -> FoldSi
         if parts[0].startswith("seed") and parts[0][4:].isdigit() and parts[0] not in seed_folders:
             continue  # a seed still running, or left unfinished: not committed with its fold
         size = path.stat().st_size
-        if "figures" in parts:
+        if "figures" in parts or parts == (SEEDS_LONG,):
             figures += size
         elif "results" in parts:
             results += size
@@ -95,6 +97,7 @@ def fold_size(run_dir: Path, seeds: list[int], root: Path = REPO_ROOT) -> FoldSi
 
 def committed_sizes(root: Path = REPO_ROOT) -> list[FoldSize]:
     """Every fold's :class:`FoldSize` in the checkout at ``root``, in ``FOLD_FILES`` order."""
+    root = Path(root).resolve()
     sizes = []
     for name in FOLD_FILES:
         params = rebased(load_yaml(root / name), root)
@@ -130,10 +133,10 @@ def sizes_markdown(sizes: list[FoldSize], planned: int = len(PLANNED_SEEDS)) -> 
     total = sum(s.total_bytes for s in sizes)
     rows += [
         "",
-        f"All committed run files: {_mb(total)} ({_mb(result)} of result files), against the limit of "
+        f"The folds' committed run files: {_mb(total)} ({_mb(result)} of result files), against the limit of "
         f"{_mb(LIMIT_BYTES, 0)}. At {planned} seeds per fold the result files come to about "
         f"{_mb(projected)} (each fold's mean per seed × {planned}). MB are 10⁶ bytes; every file git "
-        "tracks or would track in the run folders is counted, seed 0's heatmaps among the figures.",
+        "tracks or would track in the folds' run folders is counted, seed 0's heatmaps among the figures.",
     ]
     return "\n".join(rows)
 
