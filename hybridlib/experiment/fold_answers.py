@@ -230,12 +230,12 @@ def headline(state: FoldState, table: pd.DataFrame) -> str:
         )
         return f"{r['diff']:+.4f} mAP{interval}"
 
+    seeds = f"all {k} planned seeds" if k == planned else f"{k} of {planned} planned seeds"
     sentences = []
     if all_ is not None:
         sentences.append(
             f"On TyDi QA, hybrid batches with the alignment objective (hybrid+align) {_phrase(all_, sei)} "
-            f"against standard multilingual fine-tuning: {numbers(all_)} over {k} of {planned} planned "
-            f"seeds of fold 1."
+            f"against standard multilingual fine-tuning: {numbers(all_)} over {seeds} of fold 1."
         )
     if unseen is not None:
         sentences.append(

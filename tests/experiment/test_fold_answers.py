@@ -216,6 +216,9 @@ def test_the_headline_says_one_seed_answers_nothing_two_are_provisional_and_thre
     two = FoldState(Params(), "fold 1", complete=[0, 1], partial={}, missing=[2, 3, 4])
     text = headline(two, _research_rows(2, (-0.02, 0.008), "undetermined", "undetermined"))
     assert "2 of 5 planned seeds" in text and "provisional until a third seed" in text
+    five = FoldState(Params(), "fold 1", complete=[0, 1, 2, 3, 4], partial={}, missing=[])
+    text = headline(five, _research_rows(5, (-0.009, -0.003), "no", "no — worse"))
+    assert "over all 5 planned seeds of fold 1" in text and "of 5 planned" not in text
 
 
 def test_the_seeds_status_names_one_missing_seed_in_the_singular():
