@@ -132,11 +132,18 @@ def sizes_markdown(sizes: list[FoldSize], planned: int = len(PLANNED_SEEDS)) -> 
         projected += (s.result_bytes / k if k else 0.0) * planned
     result = sum(s.result_bytes for s in sizes)
     total = sum(s.total_bytes for s in sizes)
+    # The projection says something only while a fold still lacks seeds; once every fold has them all it
+    # would repeat the measured total.
+    projection = (
+        f" At {planned} seeds per fold the result files come to about {_mb(projected)} "
+        f"(each fold's mean per seed × {planned})."
+        if any(len(s.seeds) < planned for s in sizes)
+        else ""
+    )
     rows += [
         "",
         f"The folds' committed run files: {_mb(total)} ({_mb(result)} of result files), against the limit of "
-        f"{_mb(LIMIT_BYTES, 0)}. At {planned} seeds per fold the result files come to about "
-        f"{_mb(projected)} (each fold's mean per seed × {planned}). MB are 10⁶ bytes; every file git "
+        f"{_mb(LIMIT_BYTES, 0)}.{projection} MB are 10⁶ bytes; every file git "
         "tracks or would track in the folds' run folders is counted, seed 0's heatmaps among the figures.",
     ]
     return "\n".join(rows)

@@ -82,3 +82,11 @@ def test_sizes_markdown_reports_per_evaluation_per_seed_and_the_projection():
     total = "The folds' committed run files: 3.4 MB (2.4 MB of result files), against the limit of 80 MB"
     assert total in text
     assert "come to about 6.0 MB" in text  # 1.2 MB per seed of runs/a × 5; runs/b has no seed yet
+
+
+def test_sizes_markdown_drops_the_projection_once_every_fold_has_its_planned_seeds():
+    sizes = [FoldSize("runs/a", [0, 1], 4, 2_000_000, 400_000, 1_000_000)]
+    assert "come to about" in sizes_markdown(sizes, planned=3)
+    text = sizes_markdown(sizes, planned=2)
+    assert "come to about" not in text
+    assert "against the limit of 80 MB. MB are 10⁶ bytes" in text
